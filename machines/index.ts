@@ -1,0 +1,2 @@
+export * from './session.machine.js';
+export * from './supervisor.machine.js';

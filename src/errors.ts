@@ -1,0 +1,60 @@
+/**
+ * Every error the supervisor raises on purpose, by code. The HTTP layer maps codes to statuses in
+ * one place (`src/http/error-response.ts`); library users switch on `error.code`.
+ */
+export interface SupervisorErrorData {
+  /** Every slot is taken and nothing could be evicted. */
+  'capacity-exceeded': { maxSessions: number; retryAfterMs: number };
+  /** The supervisor is draining or stopped and admits no new session. */
+  draining: { phase: 'draining' | 'stopped' };
+  /** No live session has that id (unknown, expired, deleted or disposed). */
+  'session-not-found': { sessionId: string };
+  /** An option given to `createSessionSupervisor` is out of range or of the wrong type. */
+  'invalid-option': { option: string; value: unknown; expected: string };
+}
+
+export type SupervisorErrorCode = keyof SupervisorErrorData;
+
+/**
+ * @example
+ * ```ts
+ * try { supervisor.open(); }
+ * catch (error) {
+ *   if (isSupervisorError(error, 'capacity-exceeded')) retryLater(error.data.retryAfterMs);
+ * }
+ * ```
+ */
+export class SupervisorError<C extends SupervisorErrorCode = SupervisorErrorCode> extends Error {
+  override readonly name = 'SupervisorError';
+
+  constructor(
+    readonly code: C,
+    readonly data: SupervisorErrorData[C],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function isSupervisorError<C extends SupervisorErrorCode>(
+  error: unknown,
+  code?: C,
+): error is SupervisorError<C> {
+  return error instanceof SupervisorError && (code === undefined || error.code === code);
+}
+
+export const capacityExceeded = (
+  maxSessions: number,
+  retryAfterMs: number,
+): SupervisorError<'capacity-exceeded'> =>
+  new SupervisorError(
+    'capacity-exceeded',
+    { maxSessions, retryAfterMs },
+    `Maximum number of sessions (${maxSessions}) reached. Please try again later.`,
+  );
+
+export const sessionNotFound = (sessionId: string): SupervisorError<'session-not-found'> =>
+  new SupervisorError('session-not-found', { sessionId }, 'Session not found');
+
+export const notAdmitting = (phase: 'draining' | 'stopped'): SupervisorError<'draining'> =>
+  new SupervisorError('draining', { phase }, `The server is shutting down (${phase}); no new sessions.`);

@@ -1,0 +1,128 @@
+import parseMs from 'ms';
+import type { WhenFull } from '../machines/supervisor.machine.js';
+import { type Clock, MAX_TIMER_DELAY, systemClock } from './clock.js';
+import { SupervisorError } from './errors.js';
+
+/** Milliseconds, or a string such as `'500ms'`, `'30s'`, `'30m'`, `'2h'`, `'1d'`. */
+export type Duration = number | string;
+
+/** The options every supervisor understands, independent of HTTP. */
+export interface SupervisorCoreOptions {
+  /** Most sessions alive at once (created, active or idle). Default 100. */
+  maxSessions?: number;
+  /** How long a session may sit with nothing in flight before it expires. Default `'30m'`. */
+  idleTimeout?: Duration;
+  /** How long the handshake (`initialize`) may take. Default `'30s'`. */
+  initTimeout?: Duration;
+  /** Absolute lifetime, whatever the activity. Default: none. */
+  maxLifetime?: Duration;
+  /** Deadline for releasing a session's resources once it has expired. Default `'5s'`. */
+  disposeTimeout?: Duration;
+  /** `'evict-idle-lru'` (default) retires the least recently active idle session; `'reject'` refuses. */
+  whenFull?: WhenFull;
+  /** Whether an open GET (SSE) stream keeps a session active, as the C# SDK does. Default true. */
+  streamsCountAsActivity?: boolean;
+  /** What a refused client is told to wait (`Retry-After`). Default `'5s'`. */
+  retryAfter?: Duration;
+  /** Time source for timers and timestamps. Default: wall clock with unref'd timers. */
+  clock?: Clock;
+}
+
+export interface ResolvedCoreOptions {
+  readonly maxSessions: number;
+  readonly idleTimeout: number;
+  readonly initTimeout: number;
+  readonly maxLifetime: number | undefined;
+  readonly disposeTimeout: number;
+  readonly whenFull: WhenFull;
+  readonly streamsCountAsActivity: boolean;
+  readonly retryAfter: number;
+  readonly clock: Clock;
+}
+
+export const DEFAULTS = {
+  maxSessions: 100,
+  idleTimeout: '30m',
+  initTimeout: '30s',
+  disposeTimeout: '5s',
+  retryAfter: '5s',
+  whenFull: 'evict-idle-lru',
+} as const;
+
+const invalid = (option: string, value: unknown, expected: string): SupervisorError<'invalid-option'> =>
+  new SupervisorError(
+    'invalid-option',
+    { option, value, expected },
+    `Invalid option ${option}: ${JSON.stringify(value) ?? String(value)} (expected ${expected})`,
+  );
+
+/**
+ * Turns a duration into whole milliseconds, or throws a `SupervisorError` naming the option.
+ * Durations must be positive and at most 2^31-1 ms (24.8 days), the longest a Node timer waits.
+ */
+export function toMilliseconds(option: string, value: Duration): number {
+  const expected =
+    "a positive number of milliseconds or a duration string such as '30s' or '30m', at most 24.8 days";
+  let msValue: number | undefined;
+  if (typeof value === 'number') msValue = value;
+  else if (typeof value === 'string' && value.trim() !== '')
+    msValue = parseMs(value.trim() as parseMs.StringValue);
+  if (msValue === undefined || !Number.isFinite(msValue) || msValue <= 0 || msValue > MAX_TIMER_DELAY) {
+    throw invalid(option, value, expected);
+  }
+  return Math.round(msValue);
+}
+
+const ALLOWED_KEYS = new Set<string>([
+  'maxSessions',
+  'idleTimeout',
+  'initTimeout',
+  'maxLifetime',
+  'disposeTimeout',
+  'whenFull',
+  'streamsCountAsActivity',
+  'retryAfter',
+  'clock',
+]);
+
+/**
+ * Validates every core option up front (as lru-cache does) so a typo fails at start-up, not at the
+ * first full house. Unknown keys are left to the caller: options objects are shared with the HTTP layer.
+ */
+export function resolveCoreOptions(options: SupervisorCoreOptions): ResolvedCoreOptions {
+  const maxSessions = options.maxSessions ?? DEFAULTS.maxSessions;
+  if (!Number.isSafeInteger(maxSessions) || maxSessions < 1) {
+    throw invalid('maxSessions', maxSessions, 'a whole number ≥ 1');
+  }
+  const whenFull = options.whenFull ?? DEFAULTS.whenFull;
+  if (whenFull !== 'evict-idle-lru' && whenFull !== 'reject') {
+    throw invalid('whenFull', whenFull, "'evict-idle-lru' or 'reject'");
+  }
+  const streamsCountAsActivity = options.streamsCountAsActivity ?? true;
+  if (typeof streamsCountAsActivity !== 'boolean') {
+    throw invalid('streamsCountAsActivity', streamsCountAsActivity, 'a boolean');
+  }
+  const clock = options.clock ?? systemClock;
+  if (
+    typeof clock?.now !== 'function' ||
+    typeof clock.setTimeout !== 'function' ||
+    typeof clock.clearTimeout !== 'function'
+  ) {
+    throw invalid('clock', clock, 'an object with now(), setTimeout() and clearTimeout()');
+  }
+  return {
+    maxSessions,
+    idleTimeout: toMilliseconds('idleTimeout', options.idleTimeout ?? DEFAULTS.idleTimeout),
+    initTimeout: toMilliseconds('initTimeout', options.initTimeout ?? DEFAULTS.initTimeout),
+    maxLifetime:
+      options.maxLifetime === undefined ? undefined : toMilliseconds('maxLifetime', options.maxLifetime),
+    disposeTimeout: toMilliseconds('disposeTimeout', options.disposeTimeout ?? DEFAULTS.disposeTimeout),
+    retryAfter: toMilliseconds('retryAfter', options.retryAfter ?? DEFAULTS.retryAfter),
+    whenFull,
+    streamsCountAsActivity,
+    clock,
+  };
+}
+
+/** True for the keys `resolveCoreOptions` reads; lets wrappers reject misspelled options. */
+export const isCoreOptionKey = (key: string): boolean => ALLOWED_KEYS.has(key);

@@ -1,0 +1,200 @@
+import type { Actor } from 'xstate';
+import type { SessionOutput, SessionStateName, sessionMachine } from '../machines/session.machine.js';
+import { sessionNotFound } from './errors.js';
+import type { Logger } from './logging.js';
+import type { RegistryEntry } from './registry.js';
+
+/** A point-in-time description of one session, safe to serialize. */
+export interface SessionInfo {
+  readonly id: string;
+  readonly state: SessionStateName;
+  readonly createdAt: number;
+  readonly lastActivityAt: number;
+  readonly requestsInFlight: number;
+  readonly openStreams: number;
+  /** Requests started over the session's life. */
+  readonly requests: number;
+  readonly metadata: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** What `createServer` receives for each session. */
+export interface SessionContext {
+  readonly sessionId: string;
+  readonly metadata: Readonly<Record<string, unknown>> | undefined;
+  /** A child of the supervisor's logger bound to `sessionId` (created on first use). */
+  readonly logger: Logger | undefined;
+}
+
+/** The runtime side a session needs; implemented by the supervisor. */
+export interface SessionHost {
+  now(): number;
+  logger: Logger | undefined;
+  requestEnded(session: SupervisedSession<unknown>): void;
+  requestStarted(): void;
+}
+
+type SessionActor = Actor<typeof sessionMachine>;
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A session that ends before anyone awaited it must not raise an unhandled rejection.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+/**
+ * A handle on one supervised session. Requests report through it, so the session knows when it
+ * is busy and when it may go idle; everything else (timeouts, eviction, disposal) happens to it.
+ *
+ * @example
+ * ```ts
+ * const session = supervisor.open({ metadata: { client: 'inspector' } });
+ * const server = await session.ready();
+ * session.markInitialized();
+ * const done = session.beginRequest();
+ * try { await handle(server); } finally { done(); }
+ * ```
+ */
+export class SupervisedSession<TServer = unknown> implements RegistryEntry {
+  state: SessionStateName = 'created';
+  server: TServer | undefined = undefined;
+  olderLive: RegistryEntry | undefined = undefined;
+  newerLive: RegistryEntry | undefined = undefined;
+  onLiveList = false;
+  /** Release steps registered by the embedding layer (transport, event store), run last-in first-out. */
+  cleanups: Array<() => unknown> | undefined = undefined;
+  private readyState: Deferred<TServer | undefined> | undefined = undefined;
+  private disposal: Deferred<SessionOutput> | undefined = undefined;
+  private output: SessionOutput | undefined = undefined;
+  private childLogger: Logger | undefined = undefined;
+  private prepared = false;
+
+  constructor(
+    readonly id: string,
+    readonly createdAt: number,
+    readonly metadata: Readonly<Record<string, unknown>> | undefined,
+    readonly actor: SessionActor,
+    private readonly host: SessionHost,
+  ) {}
+
+  /** True while the session can serve requests (created, active or idle). */
+  get isLive(): boolean {
+    return this.state === 'created' || this.state === 'active' || this.state === 'idle';
+  }
+
+  get requestsInFlight(): number {
+    return this.actor.getSnapshot().context.requestsInFlight;
+  }
+
+  get lastActivityAt(): number {
+    return this.actor.getSnapshot().context.lastActivityAt;
+  }
+
+  /** A logger bound to this session's id; `undefined` when the supervisor has none. */
+  get logger(): Logger | undefined {
+    if (this.childLogger === undefined && this.host.logger !== undefined) {
+      this.childLogger = this.host.logger.child({ sessionId: this.id });
+    }
+    return this.childLogger;
+  }
+
+  get context(): SessionContext {
+    return { sessionId: this.id, metadata: this.metadata, logger: this.logger };
+  }
+
+  info(): SessionInfo {
+    const context = this.actor.getSnapshot().context;
+    return {
+      id: this.id,
+      state: this.state,
+      createdAt: this.createdAt,
+      lastActivityAt: context.lastActivityAt,
+      requestsInFlight: context.requestsInFlight,
+      openStreams: context.openStreams,
+      requests: context.requests,
+      metadata: this.metadata,
+    };
+  }
+
+  /**
+   * Counts a request as in flight until the returned function is called (calling it again is a
+   * no-op). Throws `session-not-found` if the session is no longer live.
+   */
+  beginRequest(): () => void {
+    this.assertLive();
+    this.actor.send({ type: 'REQUEST.START', at: this.host.now() });
+    this.host.requestStarted();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.actor.send({ type: 'REQUEST.END', at: this.host.now() });
+      this.host.requestEnded(this as SupervisedSession<unknown>);
+    };
+  }
+
+  /** Counts an open GET (SSE) stream until the returned function is called. */
+  openStream(): () => void {
+    this.assertLive();
+    this.actor.send({ type: 'STREAM.OPEN', at: this.host.now() });
+    let closed = false;
+    return () => {
+      if (closed) return;
+      closed = true;
+      this.actor.send({ type: 'STREAM.CLOSE', at: this.host.now() });
+    };
+  }
+
+  /** Reports that the `initialize` handshake completed; ignored until {@link ready} has resolved. */
+  markInitialized(): void {
+    this.actor.send({ type: 'INITIALIZED', at: this.host.now() });
+  }
+
+  /** Resolves with the session's server once it is built; rejects if the session ends first. */
+  ready(): Promise<TServer | undefined> {
+    if (this.prepared) return Promise.resolve(this.server);
+    if (!this.isLive) return Promise.reject(sessionNotFound(this.id));
+    this.readyState ??= deferred();
+    return this.readyState.promise;
+  }
+
+  /** Resolves with the session's output once it is disposed. */
+  whenDisposed(): Promise<SessionOutput> {
+    if (this.output) return Promise.resolve(this.output);
+    this.disposal ??= deferred();
+    return this.disposal.promise;
+  }
+
+  /** @internal Called by the runtime when the server is built. */
+  settlePrepared(server: TServer | undefined): void {
+    this.server = server;
+    this.prepared = true;
+    this.readyState?.resolve(server);
+  }
+
+  /** @internal Called by the runtime when the session leaves the live states. */
+  settleEnded(error: unknown): void {
+    this.readyState?.reject(error);
+  }
+
+  /** @internal Called by the runtime when the session is disposed. */
+  settleDisposed(output: SessionOutput): void {
+    this.output = output;
+    this.disposal?.resolve(output);
+  }
+
+  private assertLive(): void {
+    if (!this.isLive) throw sessionNotFound(this.id);
+  }
+}

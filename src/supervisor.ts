@@ -1,0 +1,436 @@
+import { v4 as uuidv4 } from 'uuid';
+import { type Actor, createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate';
+import {
+  type SessionEndReason,
+  type SessionMachineContext,
+  type SessionStateName,
+  sessionMachine,
+} from '../machines/session.machine.js';
+import {
+  type EndCounts,
+  liveCount,
+  type RejectionCode,
+  type StateCounts,
+  supervisorMachine,
+} from '../machines/supervisor.machine.js';
+import { capacityExceeded, notAdmitting, SupervisorError, sessionNotFound } from './errors.js';
+import { type Logger, logTransition } from './logging.js';
+import {
+  type Duration,
+  type ResolvedCoreOptions,
+  resolveCoreOptions,
+  type SupervisorCoreOptions,
+  toMilliseconds,
+} from './options.js';
+import { SessionRegistry } from './registry.js';
+import { type SessionContext, type SessionHost, type SessionInfo, SupervisedSession } from './session.js';
+
+export type InspectionObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
+/** Options of {@link createSessionSupervisor}. */
+export interface SessionSupervisorOptions<TServer = unknown> extends SupervisorCoreOptions {
+  /**
+   * Builds the server of one session (for MCP, an `McpServer` or `Server`). Called once per
+   * admitted session, while it is `created`; a throw or rejection ends the session with reason
+   * `failed`. Whatever it returns is closed (`close()`, if it has one) when the session expires.
+   */
+  createServer?: (context: SessionContext) => TServer | Promise<TServer>;
+  /** A pino logger: one line per lifecycle transition, and a child per session bound to its id. */
+  logger?: Logger;
+  /** XState inspection observer given to the supervisor actor and to every session actor. */
+  inspect?: InspectionObserver;
+}
+
+/** Statistics, every field read in O(1). */
+export interface SupervisorStatistics {
+  readonly phase: 'running' | 'draining' | 'stopped';
+  /** Live sessions: created, active or idle. */
+  readonly activeSessions: number;
+  readonly maxSessions: number;
+  /** The idle timeout, in ms (the original manager's `sessionTimeout`). */
+  readonly sessionTimeout: number;
+  readonly oldestSession: { readonly id: string; readonly createdAt: number } | undefined;
+  readonly newestSession: { readonly id: string; readonly createdAt: number } | undefined;
+  readonly byState: Readonly<StateCounts>;
+  readonly requestsInFlight: number;
+  readonly totals: {
+    readonly admitted: number;
+    readonly rejected: number;
+    readonly evicted: number;
+    /** Ended by a timeout: init, idle or lifetime. */
+    readonly expired: number;
+    readonly deleted: number;
+    readonly failed: number;
+    readonly shutdown: number;
+    readonly disposed: number;
+  };
+  readonly endedByReason: Readonly<EndCounts>;
+}
+
+export interface OpenSessionOptions {
+  metadata?: Record<string, unknown>;
+}
+
+export interface ShutdownOptions {
+  /** How long in-flight requests may take before the remaining sessions are retired. Default `'10s'`. */
+  grace?: Duration;
+}
+
+type SupervisorActor = Actor<typeof supervisorMachine>;
+
+interface Admission {
+  readonly sessionId: string;
+  readonly metadata: Record<string, unknown> | undefined;
+  rejected: RejectionCode | undefined;
+  session: SupervisedSession<unknown> | undefined;
+}
+
+const hasClose = (value: unknown): value is { close(): unknown } =>
+  typeof value === 'object' && value !== null && typeof (value as { close?: unknown }).close === 'function';
+
+/**
+ * Admits, tracks and retires sessions. Each session is its own XState actor (its own system, its
+ * own timers), so starting or stopping one costs the same at 100 sessions as at 100 000; the
+ * supervisor actor owns admission and the counts. See {@link createSessionSupervisor}.
+ */
+export class SessionSupervisor<TServer = unknown> {
+  readonly options: ResolvedCoreOptions;
+  private readonly registry = new SessionRegistry<SupervisedSession<TServer>>();
+  private readonly actor: SupervisorActor;
+  private readonly sessionLogic;
+  private readonly host: SessionHost;
+  private readonly logger: Logger | undefined;
+  private readonly inspect: InspectionObserver | undefined;
+  private readonly createServer: SessionSupervisorOptions<TServer>['createServer'];
+  private admission: Admission | undefined;
+  private inFlight = 0;
+  /** Set by the supervisor's drain entry action, before its snapshot shows `draining`. */
+  private draining = false;
+  private stopped: Promise<void> | undefined;
+
+  constructor(options: SessionSupervisorOptions<TServer> = {}) {
+    this.options = resolveCoreOptions(options);
+    this.logger = options.logger;
+    this.inspect = options.inspect;
+    this.createServer = options.createServer;
+    const clock = this.options.clock;
+    this.host = {
+      now: () => clock.now(),
+      logger: this.logger,
+      requestStarted: () => {
+        this.inFlight += 1;
+      },
+      requestEnded: (session) => {
+        this.inFlight -= 1;
+        this.retireIfDraining(session as SupervisedSession<TServer>);
+      },
+    };
+    this.sessionLogic = sessionMachine.provide({
+      actions: {
+        notifyEntered: ({ context }, { state }) => this.sessionEntered(context, state),
+      },
+      actors: {
+        prepareSession: fromPromise(({ input }) => this.prepare(input.sessionId)),
+        releaseSession: fromPromise(({ input }) => this.release(input.sessionId)),
+      },
+    });
+    const logic = supervisorMachine.provide({
+      actions: {
+        startSession: (_, { sessionId }) => this.startSession(sessionId),
+        rejectAdmission: (_, { sessionId, code }) => {
+          if (this.admission?.sessionId === sessionId) this.admission.rejected = code;
+        },
+        evictLeastRecentlyActive: (_, { at }) => {
+          this.registry.leastRecentlyActiveIdle()?.actor.send({ type: 'CLOSE', reason: 'evicted', at });
+        },
+        retireSettledSessions: () => {
+          this.draining = true;
+          for (const session of [...this.registry.live()]) this.retireIfDraining(session);
+        },
+        retireAllSessions: () => {
+          const at = clock.now();
+          for (const session of [...this.registry.live()])
+            session.actor.send({ type: 'CLOSE', reason: 'shutdown', at });
+        },
+        forgetSession: (_, { sessionId }) => {
+          const session = this.registry.get(sessionId);
+          if (session) this.registry.remove(session);
+        },
+      },
+    });
+    this.actor = createActor(logic, {
+      id: 'supervisor',
+      input: { maxSessions: this.options.maxSessions, whenFull: this.options.whenFull },
+      clock,
+      ...(this.inspect ? { inspect: this.inspect } : {}),
+    });
+    this.actor.start();
+  }
+
+  /**
+   * Admits a new session, or throws a `SupervisorError`: `capacity-exceeded` when every slot is
+   * taken and nothing can be evicted, `draining` once shutdown has begun. Admission is synchronous:
+   * the slot is reserved before this returns; the server is built afterwards (see `ready()`).
+   */
+  open(options: OpenSessionOptions = {}): SupervisedSession<TServer> {
+    const phase = this.phase;
+    if (phase !== 'running') throw notAdmitting(phase);
+    const admission: Admission = {
+      sessionId: uuidv4(),
+      metadata: options.metadata,
+      rejected: undefined,
+      session: undefined,
+    };
+    this.admission = admission;
+    try {
+      this.actor.send({ type: 'ADMIT', sessionId: admission.sessionId, at: this.options.clock.now() });
+    } finally {
+      this.admission = undefined;
+    }
+    if (admission.session) return admission.session as SupervisedSession<TServer>;
+    if (admission.rejected === 'draining') throw notAdmitting('draining');
+    throw capacityExceeded(this.options.maxSessions, this.options.retryAfter);
+  }
+
+  /** The live session with that id, or `undefined` (unknown, expired or disposed). Not activity. */
+  get(sessionId: string): SupervisedSession<TServer> | undefined {
+    const session = this.registry.get(sessionId);
+    return session?.isLive ? session : undefined;
+  }
+
+  has(sessionId: string): boolean {
+    return this.get(sessionId) !== undefined;
+  }
+
+  /** Ends a live session (default reason `deleted`). Returns whether there was one to end. */
+  close(sessionId: string, reason: SessionEndReason = 'deleted'): boolean {
+    const session = this.get(sessionId);
+    if (!session) return false;
+    session.actor.send({ type: 'CLOSE', reason, at: this.options.clock.now() });
+    return true;
+  }
+
+  /** Like {@link get} but throws `session-not-found`. */
+  require(sessionId: string): SupervisedSession<TServer> {
+    const session = this.get(sessionId);
+    if (!session) throw sessionNotFound(sessionId);
+    return session;
+  }
+
+  /** Live sessions, oldest first. O(n): meant for admin views, not for request paths. */
+  sessions(): SessionInfo[] {
+    return Array.from(this.registry.live(), (session) => session.info());
+  }
+
+  /** Number of live sessions, O(1). */
+  get size(): number {
+    return liveCount(this.actor.getSnapshot().context.counts);
+  }
+
+  get phase(): 'running' | 'draining' | 'stopped' {
+    const snapshot = this.actor.getSnapshot();
+    if (snapshot.status !== 'active') return 'stopped';
+    return snapshot.value as 'running' | 'draining';
+  }
+
+  getStatistics(): SupervisorStatistics {
+    const context = this.actor.getSnapshot().context;
+    const oldest = this.registry.oldest();
+    const newest = this.registry.newest();
+    const { ended } = context;
+    return {
+      phase: this.phase,
+      activeSessions: liveCount(context.counts),
+      maxSessions: this.options.maxSessions,
+      sessionTimeout: this.options.idleTimeout,
+      oldestSession: oldest && { id: oldest.id, createdAt: oldest.createdAt },
+      newestSession: newest && { id: newest.id, createdAt: newest.createdAt },
+      byState: { ...context.counts },
+      requestsInFlight: this.inFlight,
+      totals: {
+        admitted: context.admitted,
+        rejected: context.rejected,
+        evicted: ended.evicted,
+        expired: ended['init-timeout'] + ended['idle-timeout'] + ended.lifetime,
+        deleted: ended.deleted,
+        failed: ended.failed,
+        shutdown: ended.shutdown,
+        disposed: context.disposed,
+      },
+      endedByReason: { ...ended },
+    };
+  }
+
+  /**
+   * Stops admitting (new sessions get `draining`), retires each session as soon as it has no
+   * request in flight, retires the rest with reason `shutdown` when `grace` runs out, and resolves
+   * once every session is disposed. Calling it again returns the same promise.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.stopped) return this.stopped;
+    const grace = toMilliseconds('grace', options.grace ?? '10s');
+    this.stopped = new Promise<void>((resolve) => {
+      const subscription = this.actor.subscribe({
+        complete: () => {
+          subscription.unsubscribe();
+          resolve();
+        },
+      });
+    });
+    this.actor.send({ type: 'SHUTDOWN', grace });
+    return this.stopped;
+  }
+
+  private startSession(sessionId: string): void {
+    const admission = this.admission;
+    const metadata = admission?.sessionId === sessionId ? admission.metadata : undefined;
+    const createdAt = this.options.clock.now();
+    const { initTimeout, idleTimeout, maxLifetime, disposeTimeout, streamsCountAsActivity } = this.options;
+    const actor = createActor(this.sessionLogic, {
+      id: `session:${sessionId}`,
+      input: {
+        sessionId,
+        createdAt,
+        timeouts: { initTimeout, idleTimeout, maxLifetime, disposeTimeout },
+        streamsCountAsActivity,
+      },
+      clock: this.options.clock,
+      ...(this.inspect ? { inspect: this.inspect } : {}),
+    });
+    const session = new SupervisedSession<TServer>(sessionId, createdAt, metadata, actor, this.host);
+    this.registry.add(session);
+    if (admission?.sessionId === sessionId) admission.session = session as SupervisedSession<unknown>;
+    actor.start();
+  }
+
+  private sessionEntered(context: SessionMachineContext, to: SessionStateName): void {
+    const session = this.registry.get(context.sessionId);
+    if (!session) return;
+    const from = session.state;
+    if (to === 'idle') this.registry.markIdle(session);
+    if (from === to) return; // initial `created`, or `idle` re-entered to restart its timer
+    session.state = to;
+    if (to === 'active') this.registry.markNotIdle(session);
+    if (to === 'expired') {
+      this.registry.markEnded(session);
+      session.settleEnded(sessionNotFound(session.id));
+    }
+    if (to === 'disposed') {
+      session.settleDisposed({
+        sessionId: context.sessionId,
+        reason: context.reason ?? 'failed',
+        createdAt: context.createdAt,
+        endedAt: context.endedAt ?? context.lastActivityAt,
+        requests: context.requests,
+      });
+    }
+    if (this.logger) this.logTransition(session, context, from, to);
+    this.actor.send({
+      type: 'SESSION.MOVED',
+      sessionId: session.id,
+      from: from as Exclude<SessionStateName, 'disposed'>,
+      to,
+      ...(context.reason ? { reason: context.reason } : {}),
+    });
+    if (to === 'idle') this.retireIfDraining(session);
+  }
+
+  private logTransition(
+    session: SupervisedSession<TServer>,
+    context: SessionMachineContext,
+    from: SessionStateName,
+    to: SessionStateName,
+  ): void {
+    const logger = this.logger as Logger;
+    logTransition(
+      logger,
+      context.releaseIncomplete,
+      () => {
+        const now = this.options.clock.now();
+        return {
+          sessionId: session.id,
+          from,
+          to,
+          reason: context.reason,
+          ageMs: now - context.createdAt,
+          idleMs: now - context.lastActivityAt,
+          requests: context.requests,
+        };
+      },
+      to,
+    );
+  }
+
+  private async prepare(sessionId: string): Promise<void> {
+    const session = this.registry.get(sessionId);
+    if (!session) return;
+    let server: TServer | undefined;
+    try {
+      server = this.createServer ? await this.createServer(session.context) : undefined;
+    } catch (error) {
+      session.logger?.error({ err: error }, 'session server factory failed');
+      throw error;
+    }
+    if (!session.isLive) {
+      // The session ended (init timeout, eviction) while its server was being built: nothing else
+      // will ever close this one.
+      if (hasClose(server)) await server.close();
+      return;
+    }
+    session.settlePrepared(server);
+  }
+
+  private async release(sessionId: string): Promise<void> {
+    const session = this.registry.get(sessionId);
+    if (!session) return;
+    const steps = [...(session.cleanups ?? []).reverse()];
+    session.cleanups = undefined;
+    const server = session.server;
+    if (hasClose(server)) steps.push(() => server.close());
+    let failure: unknown;
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (error) {
+        failure ??= error;
+        session.logger?.error({ err: error }, 'releasing a session resource failed');
+      }
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /** During a drain, a session with no request in flight has nothing left to finish. */
+  private retireIfDraining(session: SupervisedSession<TServer>): void {
+    if (!this.draining || !session.isLive || session.requestsInFlight > 0) return;
+    session.actor.send({ type: 'CLOSE', reason: 'shutdown', at: this.options.clock.now() });
+  }
+}
+
+/**
+ * Creates a session supervisor.
+ *
+ * @example
+ * ```ts
+ * import pino from 'pino';
+ * import { createSessionSupervisor } from 'mcp-session-supervisor';
+ *
+ * const supervisor = createSessionSupervisor({
+ *   maxSessions: 1_000,
+ *   idleTimeout: '15m',
+ *   logger: pino(),
+ * });
+ * const session = supervisor.open();
+ * await session.ready();
+ * session.markInitialized();      // handshake done → idle
+ * const done = session.beginRequest(); // → active
+ * done();                          // → idle; expires after 15 minutes without requests
+ * await supervisor.shutdown({ grace: '10s' });
+ * ```
+ */
+export function createSessionSupervisor<TServer = unknown>(
+  options: SessionSupervisorOptions<TServer> = {},
+): SessionSupervisor<TServer> {
+  return new SessionSupervisor(options);
+}
+
+export { SupervisorError };
