@@ -308,7 +308,11 @@ export class SessionSupervisor<TServer = unknown> {
     if (!session) return;
     const from = session.state;
     if (to === 'idle') this.registry.markIdle(session);
-    if (from === to) return; // initial `created`, or `idle` re-entered to restart its timer
+    if (from === to) {
+      // The initial `created` was counted by admission itself; `idle` re-entered restarts its timer.
+      if (to === 'created' && this.logger) this.logTransition(session, context, undefined, to);
+      return;
+    }
     session.state = to;
     if (to === 'active') this.registry.markNotIdle(session);
     if (to === 'expired') {
@@ -338,7 +342,7 @@ export class SessionSupervisor<TServer = unknown> {
   private logTransition(
     session: SupervisedSession<TServer>,
     context: SessionMachineContext,
-    from: SessionStateName,
+    from: SessionStateName | undefined,
     to: SessionStateName,
   ): void {
     const logger = this.logger as Logger;
