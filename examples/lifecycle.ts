@@ -47,7 +47,8 @@ strict.open();
 try {
   strict.open();
 } catch (error) {
-  if (isSupervisorError(error, 'capacity-exceeded')) logger.info({ code: error.code, ...error.data }, error.message);
+  if (isSupervisorError(error, 'capacity-exceeded'))
+    logger.info({ code: error.code, ...error.data }, error.message);
 }
 await strict.shutdown({ grace: 0.001 });
 

@@ -6,11 +6,28 @@ export interface SupervisorErrorData {
   /** Every slot is taken and nothing could be evicted. */
   'capacity-exceeded': { maxSessions: number; retryAfterMs: number };
   /** The supervisor is draining or stopped and admits no new session. */
-  draining: { phase: 'draining' | 'stopped' };
+  draining: { phase: 'draining' | 'stopped'; retryAfterMs: number };
   /** No live session has that id (unknown, expired, deleted or disposed). */
   'session-not-found': { sessionId: string };
   /** An option given to `createSessionSupervisor` is out of range or of the wrong type. */
   'invalid-option': { option: string; value: unknown; expected: string };
+
+  // Request-level problems, raised by the HTTP layer.
+  /** The HTTP method is not one MCP's Streamable HTTP uses. */
+  'method-not-allowed': { method: string; allow: readonly string[] };
+  /** A request other than `initialize` came without `Mcp-Session-Id`. */
+  'missing-session-id': { method: string };
+  /** The `Mcp-Session-Id` header has characters outside 0x21–0x7E or is too long. */
+  'invalid-session-id': { length: number };
+  /** `initialize` sent inside a session, or batched with other messages. */
+  'invalid-request': { reason: string };
+  /** The body is not JSON, or not JSON-RPC. */
+  'parse-error': { reason: string };
+  'unsupported-media-type': { contentType: string | null };
+  'not-acceptable': { accept: string | null; required: readonly string[] };
+  'payload-too-large': { limitBytes: number };
+  /** Host or Origin not on the allow-list (DNS-rebinding protection). */
+  forbidden: { header: 'host' | 'origin'; value: string | null };
 }
 
 export type SupervisorErrorCode = keyof SupervisorErrorData;
@@ -56,5 +73,12 @@ export const capacityExceeded = (
 export const sessionNotFound = (sessionId: string): SupervisorError<'session-not-found'> =>
   new SupervisorError('session-not-found', { sessionId }, 'Session not found');
 
-export const notAdmitting = (phase: 'draining' | 'stopped'): SupervisorError<'draining'> =>
-  new SupervisorError('draining', { phase }, `The server is shutting down (${phase}); no new sessions.`);
+export const notAdmitting = (
+  phase: 'draining' | 'stopped',
+  retryAfterMs: number,
+): SupervisorError<'draining'> =>
+  new SupervisorError(
+    'draining',
+    { phase, retryAfterMs },
+    `The server is shutting down (${phase}); no new sessions.`,
+  );

@@ -11,11 +11,20 @@ export {
   type SupervisorErrorCode,
   type SupervisorErrorData,
 } from './errors.js';
+export { ALLOWED_METHODS, type InitializeMessage, type RequestExtras } from './http/dispatch.js';
+export { LOOPBACK_HOSTS } from './http/host-validation.js';
+export type { NodeHandler, NodeRequest } from './http/node-adapter.js';
 export type { Logger } from './logging.js';
+export { BoundedEventStore } from './mcp/event-store.js';
+export type { McpServerLike } from './mcp/session-transport.js';
+export {
+  createSessionSupervisor,
+  McpSessionSupervisor,
+  type McpSessionSupervisorOptions,
+} from './mcp-supervisor.js';
 export { type Duration, type SupervisorCoreOptions, toMilliseconds } from './options.js';
 export type { SessionContext, SessionInfo, SupervisedSession } from './session.js';
 export {
-  createSessionSupervisor,
   type InspectionObserver,
   type OpenSessionOptions,
   SessionSupervisor,

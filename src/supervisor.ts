@@ -89,9 +89,21 @@ const hasClose = (value: unknown): value is { close(): unknown } =>
   typeof value === 'object' && value !== null && typeof (value as { close?: unknown }).close === 'function';
 
 /**
- * Admits, tracks and retires sessions. Each session is its own XState actor (its own system, its
- * own timers), so starting or stopping one costs the same at 100 sessions as at 100 000; the
- * supervisor actor owns admission and the counts. See {@link createSessionSupervisor}.
+ * Admits, tracks and retires sessions, with no HTTP attached. Each session is its own XState actor
+ * (its own system, its own timers), so starting or stopping one costs the same at 100 sessions as
+ * at 100 000; the supervisor actor owns admission and the counts. `createSessionSupervisor` adds
+ * the MCP Streamable HTTP entry points on top.
+ *
+ * @example
+ * ```ts
+ * const supervisor = new SessionSupervisor({ maxSessions: 1_000, idleTimeout: '15m', logger: pino() });
+ * const session = supervisor.open();
+ * await session.ready();
+ * session.markInitialized();           // handshake done → idle
+ * const done = session.beginRequest(); // → active
+ * done();                              // → idle; expires after 15 minutes without requests
+ * await supervisor.shutdown({ grace: '10s' });
+ * ```
  */
 export class SessionSupervisor<TServer = unknown> {
   readonly options: ResolvedCoreOptions;
@@ -131,7 +143,10 @@ export class SessionSupervisor<TServer = unknown> {
       },
       actors: {
         prepareSession: fromPromise(({ input }) => this.prepare(input.sessionId)),
-        releaseSession: fromPromise(({ input }) => this.release(input.sessionId)),
+        releaseSession: fromPromise(async ({ input }) => {
+          const session = this.registry.get(input.sessionId);
+          if (session) await this.releaseResources(session);
+        }),
       },
     });
     const logic = supervisorMachine.provide({
@@ -174,7 +189,7 @@ export class SessionSupervisor<TServer = unknown> {
    */
   open(options: OpenSessionOptions = {}): SupervisedSession<TServer> {
     const phase = this.phase;
-    if (phase !== 'running') throw notAdmitting(phase);
+    if (phase !== 'running') throw notAdmitting(phase, this.options.retryAfter);
     const admission: Admission = {
       sessionId: uuidv4(),
       metadata: options.metadata,
@@ -188,7 +203,7 @@ export class SessionSupervisor<TServer = unknown> {
       this.admission = undefined;
     }
     if (admission.session) return admission.session as SupervisedSession<TServer>;
-    if (admission.rejected === 'draining') throw notAdmitting('draining');
+    if (admission.rejected === 'draining') throw notAdmitting('draining', this.options.retryAfter);
     throw capacityExceeded(this.options.maxSessions, this.options.retryAfter);
   }
 
@@ -371,26 +386,39 @@ export class SessionSupervisor<TServer = unknown> {
     let server: TServer | undefined;
     try {
       server = this.createServer ? await this.createServer(session.context) : undefined;
+      if (session.isLive && server !== undefined) await this.onServerCreated(session, server);
     } catch (error) {
-      session.logger?.error({ err: error }, 'session server factory failed');
+      session.logger?.error({ err: error }, 'building the session server failed');
+      await this.releaseResources(session, server);
       throw error;
     }
     if (!session.isLive) {
-      // The session ended (init timeout, eviction) while its server was being built: nothing else
-      // will ever close this one.
-      if (hasClose(server)) await server.close();
+      // The session ended (init timeout, shutdown) while its server was being built: its release
+      // has already run, so nothing else will ever close what was built for it.
+      await this.releaseResources(session, server);
       return;
     }
     session.settlePrepared(server);
   }
 
-  private async release(sessionId: string): Promise<void> {
-    const session = this.registry.get(sessionId);
-    if (!session) return;
+  /**
+   * Extension point for embedding layers: runs after `createServer`, before the session counts as
+   * prepared (a throw ends the session with reason `failed`). The MCP layer connects the session's
+   * transport here and registers its release in `session.cleanups`.
+   */
+  protected async onServerCreated(_session: SupervisedSession<TServer>, _server: TServer): Promise<void> {}
+
+  /**
+   * Runs the session's cleanups (last registered first), then closes its server. Every step runs
+   * even if an earlier one fails; the first failure is rethrown so the session is marked as not
+   * fully released.
+   */
+  private async releaseResources(session: SupervisedSession<TServer>, server?: TServer): Promise<void> {
     const steps = [...(session.cleanups ?? []).reverse()];
     session.cleanups = undefined;
-    const server = session.server;
-    if (hasClose(server)) steps.push(() => server.close());
+    const target = server ?? session.server;
+    session.server = undefined;
+    if (hasClose(target)) steps.push(() => target.close());
     let failure: unknown;
     for (const step of steps) {
       try {
@@ -409,32 +437,3 @@ export class SessionSupervisor<TServer = unknown> {
     session.actor.send({ type: 'CLOSE', reason: 'shutdown', at: this.options.clock.now() });
   }
 }
-
-/**
- * Creates a session supervisor.
- *
- * @example
- * ```ts
- * import pino from 'pino';
- * import { createSessionSupervisor } from 'mcp-session-supervisor';
- *
- * const supervisor = createSessionSupervisor({
- *   maxSessions: 1_000,
- *   idleTimeout: '15m',
- *   logger: pino(),
- * });
- * const session = supervisor.open();
- * await session.ready();
- * session.markInitialized();      // handshake done → idle
- * const done = session.beginRequest(); // → active
- * done();                          // → idle; expires after 15 minutes without requests
- * await supervisor.shutdown({ grace: '10s' });
- * ```
- */
-export function createSessionSupervisor<TServer = unknown>(
-  options: SessionSupervisorOptions<TServer> = {},
-): SessionSupervisor<TServer> {
-  return new SessionSupervisor(options);
-}
-
-export { SupervisorError };

@@ -1,0 +1,209 @@
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isSupervisorError, SupervisorError, sessionNotFound } from '../errors.js';
+import type { SessionEndReason } from '../index.js';
+import type { Logger } from '../logging.js';
+import type { SupervisedSession } from '../session.js';
+import { errorResponse, internalErrorResponse } from './error-response.js';
+import { type HostValidationOptions, validateHostAndOrigin } from './host-validation.js';
+import { isJsonContentType, parseJson, readBodyText } from './request-body.js';
+import { settleWhenDelivered } from './response-lifetime.js';
+import { readSessionId } from './session-id.js';
+
+export const ALLOWED_METHODS: readonly string[] = ['GET', 'POST', 'DELETE'];
+
+/** Per-request extras an embedding framework may already have. */
+export interface RequestExtras {
+  /** The JSON body, when a framework middleware (e.g. `express.json()`) has already parsed it. */
+  parsedBody?: unknown;
+  /** Verified credentials, passed on to the MCP server's handlers (`extra.authInfo`). */
+  authInfo?: AuthInfo;
+}
+
+export interface DispatchOptions extends HostValidationOptions {
+  readonly maxBodyBytes: number;
+}
+
+/** What the dispatcher needs of the supervisor; kept narrow so the routing reads on its own. */
+export interface DispatchHost<TSession extends SupervisedSession<unknown>> {
+  readonly dispatch: DispatchOptions;
+  readonly logger: Logger | undefined;
+  get(sessionId: string): TSession | undefined;
+  /** Admits a session for an `initialize` request (throws `capacity-exceeded` / `draining`). */
+  admit(initialize: InitializeMessage): TSession;
+  close(sessionId: string, reason: SessionEndReason): boolean;
+  transportOf(session: TSession): WebStandardStreamableHTTPServerTransport | undefined;
+}
+
+export interface InitializeMessage {
+  readonly params: {
+    readonly protocolVersion: string;
+    readonly clientInfo: { name: string; version: string };
+  };
+}
+
+const isInitializeMethod = (message: unknown): boolean =>
+  typeof message === 'object' &&
+  message !== null &&
+  (message as { method?: unknown }).method === 'initialize';
+
+function requireJsonContentType(request: Request): void {
+  const contentType = request.headers.get('content-type');
+  if (!isJsonContentType(contentType)) {
+    throw new SupervisorError(
+      'unsupported-media-type',
+      { contentType },
+      'Unsupported Media Type: Content-Type must be application/json',
+    );
+  }
+}
+
+const POST_ACCEPTS = ['application/json', 'text/event-stream'] as const;
+
+function requirePostAccept(request: Request): void {
+  const accept = request.headers.get('accept');
+  if (accept === null || !POST_ACCEPTS.every((type) => accept.includes(type))) {
+    throw new SupervisorError(
+      'not-acceptable',
+      { accept, required: POST_ACCEPTS },
+      'Not Acceptable: Client must accept both application/json and text/event-stream',
+    );
+  }
+}
+
+async function readJsonBody(request: Request, extras: RequestExtras, maxBodyBytes: number): Promise<unknown> {
+  requireJsonContentType(request);
+  if (extras.parsedBody !== undefined) return extras.parsedBody;
+  return parseJson(await readBodyText(request, maxBodyBytes));
+}
+
+/**
+ * The answer table of the spec ("HTTP behaviour"), for any web-standard `Request`. Refusals are
+ * thrown as `SupervisorError`s and turned into responses in one place (`errorResponse`); the
+ * session's own transport answers everything else.
+ */
+export async function dispatchRequest<TSession extends SupervisedSession<unknown>>(
+  host: DispatchHost<TSession>,
+  request: Request,
+  extras: RequestExtras = {},
+): Promise<Response> {
+  try {
+    return await route(host, request, extras);
+  } catch (error) {
+    if (isSupervisorError(error)) return errorResponse(error);
+    host.logger?.error({ err: error, method: request.method }, 'request failed unexpectedly');
+    return internalErrorResponse();
+  }
+}
+
+async function route<TSession extends SupervisedSession<unknown>>(
+  host: DispatchHost<TSession>,
+  request: Request,
+  extras: RequestExtras,
+): Promise<Response> {
+  const { method } = request;
+  if (!ALLOWED_METHODS.includes(method)) {
+    throw new SupervisorError(
+      'method-not-allowed',
+      { method, allow: ALLOWED_METHODS },
+      `Method not allowed: ${method}`,
+    );
+  }
+  validateHostAndOrigin(request.headers, host.dispatch);
+  const sessionId = readSessionId(request.headers);
+  if (sessionId === undefined) {
+    if (method !== 'POST') throw missingSessionId(method);
+    return initialize(host, request, extras);
+  }
+  // Look up before reading a body, so an unknown session costs no buffering.
+  if (!host.get(sessionId)) throw sessionNotFound(sessionId);
+  let parsedBody: unknown;
+  if (method === 'POST') {
+    parsedBody = await readJsonBody(request, extras, host.dispatch.maxBodyBytes);
+    if (
+      isInitializeMethod(parsedBody) ||
+      (Array.isArray(parsedBody) && parsedBody.some(isInitializeMethod))
+    ) {
+      throw new SupervisorError(
+        'invalid-request',
+        { reason: 'initialize inside a session' },
+        'Invalid Request: Server already initialized',
+      );
+    }
+  }
+  // Looked up again: the session may have ended while the body was arriving.
+  const session = host.get(sessionId);
+  const transport = session && host.transportOf(session);
+  if (!session || !transport) throw sessionNotFound(sessionId);
+  const settle = method === 'GET' ? session.openStream() : session.beginRequest();
+  try {
+    const response = await transport.handleRequest(request, passOn(parsedBody, extras));
+    return settleWhenDelivered(response, settle);
+  } catch (error) {
+    settle();
+    throw error;
+  }
+}
+
+function missingSessionId(method: string): SupervisorError<'missing-session-id'> {
+  return new SupervisorError(
+    'missing-session-id',
+    { method },
+    'Bad Request: Mcp-Session-Id header is required',
+  );
+}
+
+function passOn(parsedBody: unknown, extras: RequestExtras) {
+  return {
+    ...(parsedBody !== undefined ? { parsedBody } : {}),
+    ...(extras.authInfo !== undefined ? { authInfo: extras.authInfo } : {}),
+  };
+}
+
+/** POST without a session id: only a well-formed `initialize`, alone, opens a session. */
+async function initialize<TSession extends SupervisedSession<unknown>>(
+  host: DispatchHost<TSession>,
+  request: Request,
+  extras: RequestExtras,
+): Promise<Response> {
+  requirePostAccept(request);
+  const body = await readJsonBody(request, extras, host.dispatch.maxBodyBytes);
+  if (Array.isArray(body)) {
+    if (body.some(isInitializeMethod)) {
+      throw new SupervisorError(
+        'invalid-request',
+        { reason: 'initialize in a batch' },
+        'Invalid Request: Only one initialization request is allowed',
+      );
+    }
+    throw missingSessionId('POST');
+  }
+  if (!isInitializeMethod(body)) throw missingSessionId('POST');
+  if (!isInitializeRequest(body)) {
+    throw new SupervisorError(
+      'invalid-request',
+      { reason: 'malformed initialize' },
+      'Invalid Request: malformed initialize request',
+    );
+  }
+  // Capacity check and slot reservation, synchronously, before any asynchronous work.
+  const session = host.admit(body);
+  const settle = session.beginRequest();
+  try {
+    await session.ready();
+    const transport = host.transportOf(session);
+    if (!transport) throw sessionNotFound(session.id);
+    const response = await transport.handleRequest(request, passOn(body, extras));
+    if (response.status === 200) session.markInitialized();
+    else host.close(session.id, 'failed');
+    return settleWhenDelivered(response, settle);
+  } catch (error) {
+    settle();
+    host.close(session.id, 'failed');
+    // The session ended before its server was ready (factory failure, already logged; init
+    // timeout; shutdown): the client's initialize failed on our side, not on its own.
+    if (isSupervisorError(error, 'session-not-found')) return internalErrorResponse();
+    throw error;
+  }
+}

@@ -1,0 +1,182 @@
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { SupervisorError } from './errors.js';
+import {
+  type DispatchHost,
+  type DispatchOptions,
+  dispatchRequest,
+  type InitializeMessage,
+  type RequestExtras,
+} from './http/dispatch.js';
+import { createNodeHandler, type NodeHandler } from './http/node-adapter.js';
+import { DEFAULT_MAX_BODY_BYTES } from './http/request-body.js';
+import { DEFAULT_MAX_EVENTS_PER_SESSION } from './mcp/event-store.js';
+import { connectSessionTransport, type McpServerLike } from './mcp/session-transport.js';
+import type { SupervisedSession } from './session.js';
+import { SessionSupervisor, type SessionSupervisorOptions } from './supervisor.js';
+
+/** Options of {@link createSessionSupervisor}: the core options plus how to serve HTTP. */
+export interface McpSessionSupervisorOptions<TServer = McpServerLike>
+  extends SessionSupervisorOptions<TServer> {
+  /** Largest request body accepted, in bytes (413 above). Default 4 MiB, as the SDK. */
+  maxBodyBytes?: number;
+  /** Host names accepted in `Host` (DNS-rebinding protection); unset: no check. See `LOOPBACK_HOSTS`. */
+  allowedHosts?: readonly string[];
+  /** Origins accepted in `Origin` when a request has one; unset: no check. */
+  allowedOrigins?: readonly string[];
+  /**
+   * Resumable streams (`Last-Event-ID`): each session keeps its last events in a bounded store
+   * that is purged with the session. Default off.
+   */
+  resumability?: boolean | { maxEventsPerSession?: number };
+  /** Metadata recorded on a session from its `initialize`. Default: client info and protocol version. */
+  sessionMetadata?: (initialize: InitializeMessage) => Record<string, unknown>;
+}
+
+const invalid = (option: string, value: unknown, expected: string) =>
+  new SupervisorError(
+    'invalid-option',
+    { option, value, expected },
+    `Invalid option ${option} (expected ${expected})`,
+  );
+
+function resolveStringList(
+  option: string,
+  value: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item === '')) {
+    throw invalid(option, value, 'an array of non-empty strings');
+  }
+  return value.map((item) => item.toLowerCase());
+}
+
+function resolveMaxEvents(resumability: McpSessionSupervisorOptions['resumability']): number | undefined {
+  if (resumability === undefined || resumability === false) return undefined;
+  const max = resumability === true ? DEFAULT_MAX_EVENTS_PER_SESSION : resumability.maxEventsPerSession;
+  const value = max ?? DEFAULT_MAX_EVENTS_PER_SESSION;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw invalid('resumability.maxEventsPerSession', value, 'a whole number ≥ 1');
+  }
+  return value;
+}
+
+const defaultMetadata = (initialize: InitializeMessage): Record<string, unknown> => ({
+  clientInfo: initialize.params.clientInfo,
+  protocolVersion: initialize.params.protocolVersion,
+});
+
+const isMcpServer = (server: unknown): server is McpServerLike =>
+  typeof (server as { connect?: unknown } | undefined)?.connect === 'function';
+
+/**
+ * A {@link SessionSupervisor} that serves MCP Streamable HTTP: one MCP server and one transport
+ * per session, for node:http / Express (`handleRequest`) and web-standard runtimes (`fetch`).
+ */
+export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSupervisor<TServer> {
+  /**
+   * Web-standard entry point (Hono, Bun, Deno, workers). Bound, so it can be passed around as is.
+   *
+   * @example
+   * ```ts
+   * app.all('/mcp', (c) => supervisor.fetch(c.req.raw));            // Hono
+   * export default { fetch: supervisor.fetch };                      // Bun, Deno, workers
+   * ```
+   */
+  readonly fetch: (request: Request, extras?: RequestExtras) => Promise<Response>;
+
+  /**
+   * node:http and Express entry point; pass `req.body` when a JSON body parser already ran.
+   *
+   * @example
+   * ```ts
+   * app.all('/mcp', (req, res) => supervisor.handleRequest(req, res, req.body)); // Express 5
+   * http.createServer((req, res) => supervisor.handleRequest(req, res));         // node:http
+   * ```
+   */
+  readonly handleRequest: NodeHandler;
+
+  private readonly transports = new WeakMap<
+    SupervisedSession<TServer>,
+    WebStandardStreamableHTTPServerTransport
+  >();
+  private readonly maxEventsPerSession: number | undefined;
+
+  constructor(options: McpSessionSupervisorOptions<TServer> = {}) {
+    super(options);
+    const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
+      throw invalid('maxBodyBytes', maxBodyBytes, 'a whole number of bytes ≥ 1');
+    }
+    this.maxEventsPerSession = resolveMaxEvents(options.resumability);
+    const dispatch: DispatchOptions = {
+      maxBodyBytes,
+      allowedHosts: resolveStringList('allowedHosts', options.allowedHosts),
+      allowedOrigins: resolveStringList('allowedOrigins', options.allowedOrigins),
+    };
+    const sessionMetadata = options.sessionMetadata ?? defaultMetadata;
+    const host: DispatchHost<SupervisedSession<TServer>> = {
+      dispatch,
+      logger: options.logger,
+      get: (sessionId) => this.get(sessionId),
+      admit: (initialize) => this.open({ metadata: sessionMetadata(initialize) }),
+      close: (sessionId, reason) => this.close(sessionId, reason),
+      transportOf: (session) => {
+        const transport = this.transports.get(session);
+        if (!transport && session.isLive && !isMcpServer(session.server)) {
+          options.logger?.error('createServer must return an MCP server (McpServer or Server) to serve HTTP');
+        }
+        return transport;
+      },
+    };
+    this.fetch = (request, extras) => dispatchRequest(host, request, extras);
+    this.handleRequest = createNodeHandler(this.fetch);
+  }
+
+  protected override async onServerCreated(
+    session: SupervisedSession<TServer>,
+    server: TServer,
+  ): Promise<void> {
+    if (!isMcpServer(server)) return;
+    const transport = await connectSessionTransport(session as SupervisedSession<McpServerLike>, server, {
+      maxEventsPerSession: this.maxEventsPerSession,
+      onDeleted: () => {
+        this.close(session.id, 'deleted');
+      },
+      onClosedByServer: () => {
+        session.logger?.warn('the MCP server closed its transport; ending the session');
+        this.close(session.id, 'failed');
+      },
+    });
+    this.transports.set(session, transport);
+  }
+}
+
+/**
+ * Creates a supervisor for an MCP server over Streamable HTTP.
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+ * import { createSessionSupervisor, LOOPBACK_HOSTS } from 'mcp-session-supervisor';
+ *
+ * const supervisor = createSessionSupervisor({
+ *   createServer: () => {
+ *     const server = new McpServer({ name: 'demo', version: '1.0.0' });
+ *     server.registerTool('ping', { description: 'Answers pong' }, async () => ({
+ *       content: [{ type: 'text', text: 'pong' }],
+ *     }));
+ *     return server;
+ *   },
+ *   maxSessions: 1_000,
+ *   idleTimeout: '15m',
+ *   allowedHosts: LOOPBACK_HOSTS,
+ * });
+ * http.createServer((req, res) => supervisor.handleRequest(req, res)).listen(3000, '127.0.0.1');
+ * process.on('SIGTERM', () => supervisor.shutdown({ grace: '10s' }));
+ * ```
+ */
+export function createSessionSupervisor<TServer = McpServerLike>(
+  options: McpSessionSupervisorOptions<TServer> = {},
+): McpSessionSupervisor<TServer> {
+  return new McpSessionSupervisor(options);
+}

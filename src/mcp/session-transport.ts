@@ -1,0 +1,48 @@
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { SupervisedSession } from '../session.js';
+import { BoundedEventStore } from './event-store.js';
+
+/** What the supervisor needs of an MCP server: `McpServer` and the low-level `Server` both fit. */
+export interface McpServerLike {
+  connect(transport: Transport): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SessionTransportOptions {
+  /** Per-session event store size for resumable streams; `undefined` turns resumability off. */
+  readonly maxEventsPerSession: number | undefined;
+  /** Called when the client DELETEs the session. */
+  readonly onDeleted: () => void;
+  /** Called when the server side closed the transport while the session was still live. */
+  readonly onClosedByServer: () => void;
+}
+
+/**
+ * Connects one session's MCP server to its own Streamable HTTP transport, whose session id is the
+ * supervisor's (never derived from client input), and registers the release of everything built
+ * here on the session: transport closed (ending its open streams), events purged.
+ */
+export async function connectSessionTransport(
+  session: SupervisedSession<McpServerLike>,
+  server: McpServerLike,
+  options: SessionTransportOptions,
+): Promise<WebStandardStreamableHTTPServerTransport> {
+  const eventStore =
+    options.maxEventsPerSession === undefined
+      ? undefined
+      : new BoundedEventStore(options.maxEventsPerSession);
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: () => session.id,
+    onsessionclosed: options.onDeleted,
+    ...(eventStore ? { eventStore } : {}),
+  });
+  // Set before connect(): the SDK's Protocol chains handlers that are already there.
+  transport.onclose = () => {
+    if (session.isLive) options.onClosedByServer();
+  };
+  transport.onerror = (error) => session.logger?.debug({ err: error }, 'transport refused a request');
+  await server.connect(transport);
+  session.cleanups = [() => eventStore?.purge(), () => transport.close()];
+  return transport;
+}
