@@ -13,7 +13,7 @@ import {
   type StateCounts,
   supervisorMachine,
 } from '../machines/supervisor.machine.js';
-import { capacityExceeded, notAdmitting, SupervisorError, sessionNotFound } from './errors.js';
+import { capacityExceeded, notAdmitting, sessionNotFound } from './errors.js';
 import { type Logger, logTransition } from './logging.js';
 import {
   type Duration,
