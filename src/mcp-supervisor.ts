@@ -20,9 +20,9 @@ export interface McpSessionSupervisorOptions<TServer = McpServerLike>
   /** Largest request body accepted, in bytes (413 above). Default 4 MiB, as the SDK. */
   maxBodyBytes?: number;
   /** Host names accepted in `Host` (DNS-rebinding protection); unset: no check. See `LOOPBACK_HOSTS`. */
-  allowedHosts?: readonly string[];
+  allowedHosts?: readonly string[] | undefined;
   /** Origins accepted in `Origin` when a request has one; unset: no check. */
-  allowedOrigins?: readonly string[];
+  allowedOrigins?: readonly string[] | undefined;
   /**
    * Resumable streams (`Last-Event-ID`): each session keeps its last events in a bounded store
    * that is purged with the session. Default off.
