@@ -24,6 +24,7 @@ import {
 } from './options.js';
 import { SessionRegistry } from './registry.js';
 import { type SessionContext, type SessionHost, type SessionInfo, SupervisedSession } from './session.js';
+import { forEachInSlices } from './slices.js';
 
 export type InspectionObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 
@@ -160,12 +161,12 @@ export class SessionSupervisor<TServer = unknown> {
         },
         retireSettledSessions: () => {
           this.draining = true;
-          for (const session of [...this.registry.live()]) this.retireIfDraining(session);
+          forEachInSlices([...this.registry.live()], (session) => this.retireIfDraining(session));
         },
         retireAllSessions: () => {
-          const at = clock.now();
-          for (const session of [...this.registry.live()])
-            session.actor.send({ type: 'CLOSE', reason: 'shutdown', at });
+          forEachInSlices([...this.registry.live()], (session) => {
+            if (session.isLive) session.actor.send({ type: 'CLOSE', reason: 'shutdown', at: clock.now() });
+          });
         },
         forgetSession: (_, { sessionId }) => {
           const session = this.registry.get(sessionId);

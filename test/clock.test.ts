@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { createSystemClock, MAX_TIMER_DELAY, TimerSlicer } from '../src/clock.js';
+import { forEachInSlices } from '../src/slices.js';
+
+/** Keeps the CPU busy, as a heavy timer callback (an expiring session) would. */
+const busy = (ms: number): void => {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // spin
+  }
+};
+
+const nextTurns = async (turns: number): Promise<void> => {
+  for (let i = 0; i < turns; i += 1) await new Promise((resolve) => setImmediate(resolve));
+};
+
+const waitFor = async (done: () => boolean, limitMs = 2_000): Promise<void> => {
+  const until = performance.now() + limitMs;
+  while (!done() && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 1));
+};
+
+describe('TimerSlicer', () => {
+  it('lets other work run once callbacks due together have used up the slice budget', async () => {
+    const slicer = new TimerSlicer(10);
+    const order: string[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      slicer.schedule(() => {
+        if (i === 0) setImmediate(() => order.push('other work'));
+        busy(4);
+        order.push(`timer ${i}`);
+      }, 1);
+    }
+    await waitFor(() => order.length === 9);
+    expect(order.indexOf('other work')).toBeGreaterThan(0);
+    expect(order.indexOf('other work')).toBeLessThan(8);
+  });
+
+  it('runs every due callback, in the order they fell due', async () => {
+    const slicer = new TimerSlicer(1);
+    const ran: number[] = [];
+    for (let i = 0; i < 20; i += 1) slicer.schedule(() => (busy(1), ran.push(i)), 1);
+    await waitFor(() => ran.length === 20);
+    expect(ran).toEqual([...Array(20).keys()]);
+    expect(slicer.backlog).toBe(0);
+  });
+
+  it('never runs a callback cancelled while it waited for its slice', async () => {
+    const slicer = new TimerSlicer(5);
+    const ran: number[] = [];
+    const entries = Array.from({ length: 6 }, (_, i) =>
+      slicer.schedule(() => {
+        if (i === 0) slicer.cancel(entries[5] as ReturnType<TimerSlicer['schedule']>);
+        busy(3);
+        ran.push(i);
+      }, 1),
+    );
+    await waitFor(() => ran.length === 5);
+    await nextTurns(3);
+    expect(ran).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('never runs a callback cancelled before it fell due', async () => {
+    const slicer = new TimerSlicer();
+    let ran = false;
+    slicer.cancel(slicer.schedule(() => (ran = true), 1));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(ran).toBe(false);
+  });
+});
+
+describe('systemClock', () => {
+  it('does not keep the process alive for a pending timer', () => {
+    const clock = createSystemClock();
+    const handle = clock.setTimeout(() => {}, 60_000) as { timer: NodeJS.Timeout };
+    expect(handle.timer.hasRef()).toBe(false);
+    clock.clearTimeout(handle);
+  });
+
+  it('clamps delays longer than a Node timer can wait instead of firing at once', async () => {
+    const clock = createSystemClock();
+    let ran = false;
+    const handle = clock.setTimeout(() => (ran = true), MAX_TIMER_DELAY * 2);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(ran).toBe(false);
+    clock.clearTimeout(handle);
+  });
+});
+
+describe('forEachInSlices', () => {
+  it('finishes a small set synchronously', () => {
+    const seen: number[] = [];
+    forEachInSlices([1, 2, 3], (n) => seen.push(n));
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('yields to the event loop between slices of a large set and still visits every item once', async () => {
+    const seen: number[] = [];
+    forEachInSlices(
+      Array.from({ length: 10 }, (_, i) => i),
+      (n) => (busy(2), seen.push(n)),
+      3,
+    );
+    expect(seen.length).toBeLessThan(10);
+    await waitFor(() => seen.length === 10);
+    expect(seen).toEqual([...Array(10).keys()]);
+  });
+});
