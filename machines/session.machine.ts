@@ -230,7 +230,8 @@ export const sessionMachine = setup({
               // An uncounted stream is still client activity: restart the idle timer.
               { target: 'idle', reenter: true, actions: 'openStream' },
             ],
-            'STREAM.CLOSE': { guard: 'hasOpenStream', actions: 'closeStream' },
+            // Only uncounted streams can be open here; closing one is activity too.
+            'STREAM.CLOSE': { guard: 'hasOpenStream', target: 'idle', reenter: true, actions: 'closeStream' },
           },
         },
       },

@@ -70,7 +70,8 @@ export function toMilliseconds(option: string, value: Duration): number {
   if (msValue === undefined || !Number.isFinite(msValue) || msValue <= 0 || msValue > MAX_TIMER_DELAY) {
     throw invalid(option, value, expected);
   }
-  return Math.round(msValue);
+  // Up, not to the nearest: a positive duration must never become 0 ms.
+  return Math.ceil(msValue);
 }
 
 const ALLOWED_KEYS = new Set<string>([

@@ -1,0 +1,255 @@
+import { describe, expect, it } from 'vitest';
+import { type RegistryEntry, SessionRegistry } from '../src/registry.js';
+
+const entry = (id: string): RegistryEntry => ({
+  id,
+  olderLive: undefined,
+  newerLive: undefined,
+  onLiveList: false,
+});
+
+/** A registry holding one entry per id, added in the order given. */
+function registryWith(...ids: string[]) {
+  const registry = new SessionRegistry<RegistryEntry>();
+  const entries = new Map<string, RegistryEntry>();
+  for (const id of ids) {
+    const e = entry(id);
+    entries.set(id, e);
+    registry.add(e);
+  }
+  const get = (id: string): RegistryEntry => {
+    const e = entries.get(id);
+    if (!e) throw new Error(`no entry ${id} in this test`);
+    return e;
+  };
+  const liveIds = (): string[] => Array.from(registry.live(), (e) => e.id);
+  const ends = () => ({ oldest: registry.oldest()?.id, newest: registry.newest()?.id });
+  return { registry, get, liveIds, ends };
+}
+
+describe('SessionRegistry: lookup', () => {
+  it('finds an added entry by id', () => {
+    const { registry, get } = registryWith('a', 'b');
+
+    expect(registry.get('b')).toBe(get('b'));
+  });
+
+  it('finds nothing for an unknown id', () => {
+    const { registry } = registryWith('a');
+
+    expect(registry.get('zzz')).toBeUndefined();
+  });
+
+  it('counts every tracked entry in size', () => {
+    const { registry } = registryWith('a', 'b', 'c');
+
+    expect(registry.size).toBe(3);
+  });
+
+  it('refuses to add the same id twice', () => {
+    const { registry } = registryWith('a');
+
+    expect(() => registry.add(entry('a'))).toThrow(/already registered/);
+  });
+});
+
+describe('SessionRegistry: least recently active idle session', () => {
+  it('is undefined when no session is idle', () => {
+    const { registry } = registryWith('a', 'b');
+
+    expect(registry.leastRecentlyActiveIdle()).toBeUndefined();
+  });
+
+  it('is the one that went idle first', () => {
+    const { registry, get } = registryWith('a', 'b', 'c');
+    registry.markIdle(get('b'));
+    registry.markIdle(get('c'));
+    registry.markIdle(get('a'));
+
+    expect(registry.leastRecentlyActiveIdle()?.id).toBe('b');
+  });
+
+  it('moves a session that goes idle again to the most recent end', () => {
+    const { registry, get } = registryWith('a', 'b');
+    registry.markIdle(get('a'));
+    registry.markIdle(get('b'));
+
+    registry.markIdle(get('a'));
+
+    expect(registry.leastRecentlyActiveIdle()?.id).toBe('b');
+  });
+
+  it('skips a session that became active', () => {
+    const { registry, get } = registryWith('a', 'b', 'c');
+    registry.markIdle(get('a'));
+    registry.markIdle(get('b'));
+    registry.markIdle(get('c'));
+
+    registry.markNotIdle(get('a'));
+
+    expect(registry.leastRecentlyActiveIdle()?.id).toBe('b');
+  });
+
+  it('yields the idle sessions in recency order as each is taken', () => {
+    const { registry, get } = registryWith('a', 'b', 'c', 'd');
+    for (const id of ['c', 'a', 'd', 'b', 'c']) registry.markIdle(get(id));
+    const order: string[] = [];
+
+    for (let next = registry.leastRecentlyActiveIdle(); next; next = registry.leastRecentlyActiveIdle()) {
+      order.push(next.id);
+      registry.markNotIdle(next);
+    }
+
+    expect(order).toEqual(['a', 'd', 'b', 'c']);
+  });
+});
+
+describe('SessionRegistry: live list (creation order)', () => {
+  it('iterates live entries oldest first', () => {
+    const { liveIds } = registryWith('a', 'b', 'c');
+
+    expect(liveIds()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('has no oldest or newest when empty', () => {
+    const { ends, liveIds } = registryWith();
+
+    expect({ ...ends(), live: liveIds() }).toEqual({ oldest: undefined, newest: undefined, live: [] });
+  });
+
+  it('has the single entry as both oldest and newest', () => {
+    const { ends } = registryWith('a');
+
+    expect(ends()).toEqual({ oldest: 'a', newest: 'a' });
+  });
+
+  it.each([
+    { removed: 'the head', id: 'a', oldest: 'b', newest: 'd', live: ['b', 'c', 'd'] },
+    { removed: 'the tail', id: 'd', oldest: 'a', newest: 'c', live: ['a', 'b', 'c'] },
+    { removed: 'one in the middle', id: 'b', oldest: 'a', newest: 'd', live: ['a', 'c', 'd'] },
+  ])('after removing $removed, oldest is $oldest and newest is $newest', ({ id, oldest, newest, live }) => {
+    const { registry, get, ends, liveIds } = registryWith('a', 'b', 'c', 'd');
+
+    registry.remove(get(id));
+
+    expect({ ...ends(), live: liveIds() }).toEqual({ oldest, newest, live });
+  });
+
+  it('keeps oldest and newest right after several removals in the middle', () => {
+    const { registry, get, ends, liveIds } = registryWith('a', 'b', 'c', 'd', 'e');
+
+    registry.remove(get('c'));
+    registry.markEnded(get('b'));
+    registry.remove(get('d'));
+
+    expect({ ...ends(), live: liveIds() }).toEqual({ oldest: 'a', newest: 'e', live: ['a', 'e'] });
+  });
+
+  it('is empty again once head and tail are both removed', () => {
+    const { registry, get, ends } = registryWith('a', 'b');
+
+    registry.remove(get('a'));
+    registry.remove(get('b'));
+
+    expect(ends()).toEqual({ oldest: undefined, newest: undefined });
+  });
+
+  it('appends an entry added after removals as the newest', () => {
+    const { registry, get, liveIds } = registryWith('a', 'b', 'c');
+    registry.remove(get('c'));
+    registry.remove(get('a'));
+
+    registry.add(entry('d'));
+
+    expect({ live: liveIds(), newest: registry.newest()?.id, oldest: registry.oldest()?.id }).toEqual({
+      live: ['b', 'd'],
+      newest: 'd',
+      oldest: 'b',
+    });
+  });
+
+  it('iterates newest to oldest through the olderLive links too', () => {
+    const { registry, get } = registryWith('a', 'b', 'c', 'd');
+    registry.remove(get('b'));
+    const backwards: string[] = [];
+
+    for (let e = registry.newest(); e; e = e.olderLive) backwards.push(e.id);
+
+    expect(backwards).toEqual(['d', 'c', 'a']);
+  });
+});
+
+describe('SessionRegistry: markEnded', () => {
+  it('keeps an ended entry findable by id (it is still releasing its resources)', () => {
+    const { registry, get } = registryWith('a', 'b');
+
+    registry.markEnded(get('a'));
+
+    expect({ found: registry.get('a'), size: registry.size }).toEqual({ found: get('a'), size: 2 });
+  });
+
+  it('takes an ended entry off the live list', () => {
+    const { registry, get, liveIds } = registryWith('a', 'b', 'c');
+
+    registry.markEnded(get('b'));
+
+    expect(liveIds()).toEqual(['a', 'c']);
+  });
+
+  it('takes an ended entry out of the idle order', () => {
+    const { registry, get } = registryWith('a', 'b');
+    registry.markIdle(get('a'));
+    registry.markIdle(get('b'));
+
+    registry.markEnded(get('a'));
+
+    expect(registry.leastRecentlyActiveIdle()?.id).toBe('b');
+  });
+
+  it('still lists an ended entry among all tracked entries', () => {
+    const { registry, get } = registryWith('a', 'b');
+
+    registry.markEnded(get('a'));
+
+    expect(Array.from(registry.all(), (e) => e.id)).toEqual(['a', 'b']);
+  });
+
+  it('is harmless when called twice', () => {
+    const { registry, get, liveIds, ends } = registryWith('a', 'b', 'c');
+
+    registry.markEnded(get('b'));
+    registry.markEnded(get('b'));
+
+    expect({ live: liveIds(), ...ends() }).toEqual({ live: ['a', 'c'], oldest: 'a', newest: 'c' });
+  });
+});
+
+describe('SessionRegistry: remove', () => {
+  it('forgets the entry entirely', () => {
+    const { registry, get } = registryWith('a', 'b');
+    registry.markIdle(get('a'));
+
+    registry.remove(get('a'));
+
+    expect({
+      found: registry.get('a'),
+      size: registry.size,
+      all: Array.from(registry.all(), (e) => e.id),
+      idle: registry.leastRecentlyActiveIdle(),
+    }).toEqual({ found: undefined, size: 1, all: ['b'], idle: undefined });
+  });
+
+  it('removes an entry that had already ended without disturbing the live list', () => {
+    const { registry, get, liveIds, ends } = registryWith('a', 'b', 'c');
+    registry.markEnded(get('b'));
+
+    registry.remove(get('b'));
+
+    expect({ size: registry.size, live: liveIds(), ...ends() }).toEqual({
+      size: 2,
+      live: ['a', 'c'],
+      oldest: 'a',
+      newest: 'c',
+    });
+  });
+});

@@ -1,0 +1,426 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, SimulatedClock } from 'xstate';
+import type { SessionEndReason, SessionStateName } from '../machines/session.machine.js';
+import {
+  type StateCounts,
+  type SupervisorMachineInput,
+  supervisorMachine,
+  type TrackedState,
+} from '../machines/supervisor.machine.js';
+
+type ActionName =
+  | 'startSession'
+  | 'rejectAdmission'
+  | 'evictLeastRecentlyActive'
+  | 'retireSettledSessions'
+  | 'retireAllSessions'
+  | 'forgetSession';
+
+interface Call {
+  readonly action: ActionName;
+  readonly params?: unknown;
+}
+
+/**
+ * The pure supervisor machine on a simulated clock, with every runtime action replaced by a spy
+ * that records its name and params, in call order. Sessions exist only as the reports the test sends.
+ */
+function startSupervisor(input: Partial<SupervisorMachineInput> = {}) {
+  const clock = new SimulatedClock();
+  const calls: Call[] = [];
+  /** Live-slot count as seen by `startSession` when it runs (proves the reservation came first). */
+  const liveCountAtStart: number[] = [];
+  const record = (action: ActionName, params?: unknown): void => {
+    calls.push(params === undefined ? { action } : { action, params });
+  };
+  const logic = supervisorMachine.provide({
+    actions: {
+      startSession: ({ context }, params) => {
+        liveCountAtStart.push(context.counts.created + context.counts.active + context.counts.idle);
+        record('startSession', params);
+      },
+      rejectAdmission: (_, params) => record('rejectAdmission', params),
+      evictLeastRecentlyActive: (_, params) => record('evictLeastRecentlyActive', params),
+      retireSettledSessions: () => record('retireSettledSessions'),
+      retireAllSessions: () => record('retireAllSessions'),
+      forgetSession: (_, params) => record('forgetSession', params),
+    },
+  });
+  const actor = createActor(logic, {
+    clock,
+    input: { maxSessions: 3, whenFull: 'evict-idle-lru', ...input },
+  });
+  actor.start();
+
+  const admit = (sessionId: string): void => {
+    actor.send({ type: 'ADMIT', sessionId, at: clock.now() });
+  };
+  const move = (
+    sessionId: string,
+    from: TrackedState,
+    to: SessionStateName,
+    reason?: SessionEndReason,
+  ): void => {
+    actor.send({ type: 'SESSION.MOVED', sessionId, from, to, ...(reason ? { reason } : {}) });
+  };
+  /** Admits a session and reports it reaching `state` as the runtime would. */
+  const admitInto = (sessionId: string, state: 'created' | 'active' | 'idle'): void => {
+    admit(sessionId);
+    if (state !== 'created') move(sessionId, 'created', state);
+  };
+  const context = () => actor.getSnapshot().context;
+  const called = (action: ActionName): Call[] => calls.filter((call) => call.action === action);
+  /** Forgets what was recorded so far: the assertions that follow are about the next step only. */
+  const clearCalls = (): void => {
+    calls.length = 0;
+    liveCountAtStart.length = 0;
+  };
+
+  return { actor, clock, calls, liveCountAtStart, admit, move, admitInto, context, called, clearCalls };
+}
+
+const counts = (partial: Partial<StateCounts>): StateCounts => ({
+  created: 0,
+  active: 0,
+  idle: 0,
+  expired: 0,
+  ...partial,
+});
+
+describe('supervisor machine: admission', () => {
+  it('starts running with nothing counted', () => {
+    const supervisor = startSupervisor();
+
+    expect({
+      value: supervisor.actor.getSnapshot().value,
+      counts: supervisor.context().counts,
+      admitted: supervisor.context().admitted,
+      rejected: supervisor.context().rejected,
+      disposed: supervisor.context().disposed,
+    }).toEqual({ value: 'running', counts: counts({}), admitted: 0, rejected: 0, disposed: 0 });
+  });
+
+  it('reserves a slot under capacity: created + 1 and admitted + 1', () => {
+    const supervisor = startSupervisor();
+    supervisor.admitInto('a', 'idle');
+
+    supervisor.admit('b');
+
+    expect({ counts: supervisor.context().counts, admitted: supervisor.context().admitted }).toEqual({
+      counts: counts({ created: 1, idle: 1 }),
+      admitted: 2,
+    });
+  });
+
+  it('starts the admitted session under capacity, with its id', () => {
+    const supervisor = startSupervisor();
+
+    supervisor.admit('a');
+
+    expect(supervisor.calls).toEqual([{ action: 'startSession', params: { sessionId: 'a' } }]);
+  });
+
+  it('reserves the slot in the same transition, before the session starts', () => {
+    const supervisor = startSupervisor();
+    supervisor.admitInto('a', 'active');
+
+    supervisor.admit('b');
+
+    expect(supervisor.liveCountAtStart).toEqual([1, 2]);
+  });
+
+  it('admits up to exactly maxSessions', () => {
+    const supervisor = startSupervisor({ maxSessions: 3, whenFull: 'reject' });
+
+    for (const id of ['a', 'b', 'c', 'd']) supervisor.admit(id);
+
+    expect(supervisor.called('startSession').map((call) => call.params)).toEqual([
+      { sessionId: 'a' },
+      { sessionId: 'b' },
+      { sessionId: 'c' },
+    ]);
+  });
+
+  describe('at capacity', () => {
+    it.each([
+      { whenFull: 'reject', sessions: ['active', 'created'] },
+      { whenFull: 'reject', sessions: ['idle', 'idle'] },
+      { whenFull: 'evict-idle-lru', sessions: ['active', 'created'] },
+    ] as const)(
+      'with whenFull $whenFull and sessions $sessions, rejects with code capacity',
+      ({ whenFull, sessions }) => {
+        const supervisor = startSupervisor({ maxSessions: 2, whenFull });
+        sessions.forEach((state, i) => {
+          supervisor.admitInto(`s${i}`, state);
+        });
+        supervisor.clearCalls();
+
+        supervisor.admit('newcomer');
+
+        expect(supervisor.calls).toEqual([
+          { action: 'rejectAdmission', params: { sessionId: 'newcomer', code: 'capacity' } },
+        ]);
+      },
+    );
+
+    it('counts a rejection and reserves nothing', () => {
+      const supervisor = startSupervisor({ maxSessions: 1, whenFull: 'reject' });
+      supervisor.admitInto('a', 'idle');
+
+      supervisor.admit('b');
+
+      expect({
+        rejected: supervisor.context().rejected,
+        admitted: supervisor.context().admitted,
+        counts: supervisor.context().counts,
+      }).toEqual({ rejected: 1, admitted: 1, counts: counts({ idle: 1 }) });
+    });
+
+    it("with 'evict-idle-lru' and an idle session, evicts the least recently active one, then starts the newcomer", () => {
+      const supervisor = startSupervisor({ maxSessions: 2, whenFull: 'evict-idle-lru' });
+      supervisor.admitInto('a', 'active');
+      supervisor.admitInto('b', 'idle');
+      supervisor.clock.set(4_200);
+      supervisor.clearCalls();
+
+      supervisor.admit('c');
+
+      expect(supervisor.calls).toEqual([
+        { action: 'evictLeastRecentlyActive', params: { at: 4_200 } },
+        { action: 'startSession', params: { sessionId: 'c' } },
+      ]);
+    });
+
+    it('counts an admission by eviction as admitted, not rejected', () => {
+      const supervisor = startSupervisor({ maxSessions: 1, whenFull: 'evict-idle-lru' });
+      supervisor.admitInto('a', 'idle');
+
+      supervisor.admit('b');
+
+      expect({ admitted: supervisor.context().admitted, rejected: supervisor.context().rejected }).toEqual({
+        admitted: 2,
+        rejected: 0,
+      });
+    });
+
+    it('is back at exactly maxSessions live once the evicted session reports its expiry', () => {
+      const supervisor = startSupervisor({ maxSessions: 2, whenFull: 'evict-idle-lru' });
+      supervisor.admitInto('a', 'idle');
+      supervisor.admitInto('b', 'active');
+
+      supervisor.admit('c');
+      supervisor.move('a', 'idle', 'expired', 'evicted');
+
+      expect(supervisor.context().counts).toEqual(counts({ created: 1, active: 1, expired: 1 }));
+    });
+  });
+});
+
+describe('supervisor machine: session reports (SESSION.MOVED)', () => {
+  it.each([
+    { from: 'created', to: 'active', before: { created: 1 }, after: { active: 1 } },
+    { from: 'created', to: 'idle', before: { created: 1 }, after: { idle: 1 } },
+    { from: 'active', to: 'idle', before: { active: 1 }, after: { idle: 1 } },
+    { from: 'idle', to: 'active', before: { idle: 1 }, after: { active: 1 } },
+    { from: 'idle', to: 'expired', before: { idle: 1 }, after: { expired: 1 } },
+    { from: 'expired', to: 'disposed', before: { expired: 1 }, after: {} },
+  ] as const)('$from → $to moves the session between the counts', ({ from, to, before, after }) => {
+    const supervisor = startSupervisor();
+    supervisor.admit('a');
+    const path: Record<TrackedState, TrackedState[]> = {
+      created: [],
+      active: ['active'],
+      idle: ['idle'],
+      expired: ['idle', 'expired'],
+    };
+    let current: TrackedState = 'created';
+    for (const next of path[from]) {
+      supervisor.move('a', current, next, next === 'expired' ? 'deleted' : undefined);
+      current = next;
+    }
+    const countsBefore = { ...supervisor.context().counts };
+
+    supervisor.move('a', from, to, to === 'expired' ? 'idle-timeout' : undefined);
+
+    expect({ before: countsBefore, after: supervisor.context().counts }).toEqual({
+      before: counts(before),
+      after: counts(after),
+    });
+  });
+
+  it.each(['init-timeout', 'idle-timeout', 'lifetime', 'deleted', 'evicted', 'shutdown', 'failed'] as const)(
+    'counts an expiry with reason %s under ended[reason]',
+    (reason) => {
+      const supervisor = startSupervisor();
+      supervisor.admit('a');
+
+      supervisor.move('a', 'created', 'expired', reason);
+
+      expect(supervisor.context().ended).toEqual({
+        'init-timeout': 0,
+        'idle-timeout': 0,
+        lifetime: 0,
+        deleted: 0,
+        evicted: 0,
+        shutdown: 0,
+        failed: 0,
+        [reason]: 1,
+      });
+    },
+  );
+
+  it('counts a disposal and forgets the session', () => {
+    const supervisor = startSupervisor();
+    supervisor.admit('a');
+    supervisor.move('a', 'created', 'expired', 'failed');
+    supervisor.clearCalls();
+
+    supervisor.move('a', 'expired', 'disposed', 'failed');
+
+    expect({ disposed: supervisor.context().disposed, calls: supervisor.calls }).toEqual({
+      disposed: 1,
+      calls: [{ action: 'forgetSession', params: { sessionId: 'a' } }],
+    });
+  });
+
+  it('forgets nobody on a move that is not a disposal', () => {
+    const supervisor = startSupervisor();
+    supervisor.admit('a');
+    supervisor.clearCalls();
+
+    supervisor.move('a', 'created', 'idle');
+    supervisor.move('a', 'idle', 'active');
+    supervisor.move('a', 'active', 'expired', 'deleted');
+
+    expect(supervisor.called('forgetSession')).toEqual([]);
+  });
+
+  it('frees the slot when a session expires, so the next admission fits again', () => {
+    const supervisor = startSupervisor({ maxSessions: 1, whenFull: 'reject' });
+    supervisor.admitInto('a', 'active');
+    supervisor.move('a', 'active', 'expired', 'deleted');
+    supervisor.clearCalls();
+
+    supervisor.admit('b');
+
+    expect(supervisor.calls).toEqual([{ action: 'startSession', params: { sessionId: 'b' } }]);
+  });
+});
+
+describe('supervisor machine: shutdown', () => {
+  it('enters draining on SHUTDOWN and retires the settled sessions on entry', () => {
+    const supervisor = startSupervisor();
+    supervisor.admitInto('a', 'active');
+    supervisor.clearCalls();
+
+    supervisor.actor.send({ type: 'SHUTDOWN', grace: 1_000 });
+
+    expect({ value: supervisor.actor.getSnapshot().value, calls: supervisor.calls }).toEqual({
+      value: 'draining',
+      calls: [{ action: 'retireSettledSessions' }],
+    });
+  });
+
+  it('rejects an ADMIT while draining with code draining, counting it, starting nothing', () => {
+    const supervisor = startSupervisor();
+    supervisor.admitInto('a', 'active');
+    supervisor.actor.send({ type: 'SHUTDOWN', grace: 1_000 });
+    supervisor.clearCalls();
+
+    supervisor.admit('b');
+
+    expect({ calls: supervisor.calls, rejected: supervisor.context().rejected }).toEqual({
+      calls: [{ action: 'rejectAdmission', params: { sessionId: 'b', code: 'draining' } }],
+      rejected: 1,
+    });
+  });
+
+  it('does not retire everything before the grace deadline', () => {
+    const supervisor = startSupervisor();
+    supervisor.admitInto('a', 'active');
+    supervisor.clock.set(10_000);
+    supervisor.actor.send({ type: 'SHUTDOWN', grace: 1_000 });
+
+    supervisor.clock.set(10_999);
+
+    expect(supervisor.called('retireAllSessions')).toEqual([]);
+  });
+
+  it('retires every remaining session at the grace deadline', () => {
+    const supervisor = startSupervisor();
+    supervisor.admitInto('a', 'active');
+    supervisor.clock.set(10_000);
+    supervisor.actor.send({ type: 'SHUTDOWN', grace: 1_000 });
+
+    supervisor.clock.set(11_000);
+
+    expect(supervisor.called('retireAllSessions')).toEqual([{ action: 'retireAllSessions' }]);
+  });
+
+  it('keeps draining while a session is expired but not yet disposed', () => {
+    const supervisor = startSupervisor();
+    supervisor.admitInto('a', 'active');
+    supervisor.actor.send({ type: 'SHUTDOWN', grace: 1_000 });
+
+    supervisor.move('a', 'active', 'expired', 'shutdown');
+
+    expect(supervisor.actor.getSnapshot().value).toBe('draining');
+  });
+
+  it('stops (final) once the last session is disposed while draining', () => {
+    const supervisor = startSupervisor();
+    supervisor.admitInto('a', 'idle');
+    supervisor.admitInto('b', 'active');
+    supervisor.actor.send({ type: 'SHUTDOWN', grace: 1_000 });
+    supervisor.move('a', 'idle', 'expired', 'shutdown');
+    supervisor.move('b', 'active', 'expired', 'shutdown');
+    supervisor.move('a', 'expired', 'disposed', 'shutdown');
+
+    supervisor.move('b', 'expired', 'disposed', 'shutdown');
+
+    expect({
+      value: supervisor.actor.getSnapshot().value,
+      status: supervisor.actor.getSnapshot().status,
+    }).toEqual({
+      value: 'stopped',
+      status: 'done',
+    });
+  });
+
+  it('stops immediately when SHUTDOWN arrives with no session at all', () => {
+    const supervisor = startSupervisor();
+
+    supervisor.actor.send({ type: 'SHUTDOWN', grace: 1_000 });
+
+    expect({
+      value: supervisor.actor.getSnapshot().value,
+      status: supervisor.actor.getSnapshot().status,
+    }).toEqual({
+      value: 'stopped',
+      status: 'done',
+    });
+  });
+
+  it('stops immediately when every session ever admitted is already disposed', () => {
+    const supervisor = startSupervisor();
+    supervisor.admit('a');
+    supervisor.move('a', 'created', 'expired', 'deleted');
+    supervisor.move('a', 'expired', 'disposed', 'deleted');
+
+    supervisor.actor.send({ type: 'SHUTDOWN', grace: 1_000 });
+
+    expect(supervisor.actor.getSnapshot().status).toBe('done');
+  });
+
+  it('never fires the grace deadline after it has stopped', () => {
+    const supervisor = startSupervisor();
+    supervisor.admitInto('a', 'active');
+    supervisor.actor.send({ type: 'SHUTDOWN', grace: 1_000 });
+    supervisor.move('a', 'active', 'expired', 'shutdown');
+    supervisor.move('a', 'expired', 'disposed', 'shutdown');
+
+    supervisor.clock.increment(5_000);
+
+    expect(supervisor.called('retireAllSessions')).toEqual([]);
+  });
+});
