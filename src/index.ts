@@ -11,6 +11,12 @@ export {
   type SupervisorErrorCode,
   type SupervisorErrorData,
 } from './errors.js';
+export type {
+  AdmissionRejectedEvent,
+  SessionTransitionEvent,
+  SupervisorEvent,
+  SupervisorListener,
+} from './events.js';
 export { ALLOWED_METHODS, type InitializeMessage, type RequestExtras } from './http/dispatch.js';
 export { LOOPBACK_HOSTS } from './http/host-validation.js';
 export type { NodeHandler, NodeRequest } from './http/node-adapter.js';

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { SessionEndReason, SessionStateName } from '../machines/session.machine.js';
+import type { SessionStateName } from '../machines/session.machine.js';
+import type { SessionTransitionEvent } from './events.js';
 
 export type { Logger };
 
@@ -13,16 +14,6 @@ export function transitionLevel(to: SessionStateName, releaseIncomplete: boolean
   return to === 'created' || to === 'expired' ? 'info' : 'debug';
 }
 
-export interface TransitionLogFields {
-  sessionId: string;
-  from: SessionStateName | undefined;
-  to: SessionStateName;
-  reason: SessionEndReason | undefined;
-  ageMs: number;
-  idleMs: number;
-  requests: number;
-}
-
 const MESSAGES: Record<SessionStateName, string> = {
   created: 'session created',
   active: 'session active',
@@ -32,21 +23,25 @@ const MESSAGES: Record<SessionStateName, string> = {
 };
 
 /**
- * Writes the transition line, building its fields only when the level is enabled: at 100 000
- * sessions the active ⇄ idle lines are the hottest path in the library.
+ * Writes the one line of a lifecycle transition: ids, states, reason and durations; never a
+ * request body or header. Fields are built only when the level is enabled: at 100 000 sessions
+ * the active ⇄ idle lines are the hottest path in the library.
  */
-export function logTransition(
-  logger: Logger,
-  releaseIncomplete: boolean,
-  fields: () => TransitionLogFields,
-  to: SessionStateName,
-): void {
-  const level = transitionLevel(to, releaseIncomplete);
+export function logTransition(logger: Logger, event: SessionTransitionEvent): void {
+  const level = transitionLevel(event.to, event.releaseIncomplete);
   if (!logger.isLevelEnabled(level)) return;
-  const entry = fields();
+  const fields = {
+    sessionId: event.sessionId,
+    from: event.from,
+    to: event.to,
+    reason: event.reason,
+    ageMs: event.at - event.createdAt,
+    idleMs: event.at - event.lastActivityAt,
+    requests: event.requests,
+  };
   const message =
-    to === 'disposed' && releaseIncomplete
+    event.to === 'disposed' && event.releaseIncomplete
       ? 'session disposed before its resources were released'
-      : MESSAGES[to];
-  logger[level](entry, message);
+      : MESSAGES[event.to];
+  logger[level](fields, message);
 }

@@ -14,6 +14,7 @@ import {
   supervisorMachine,
 } from '../machines/supervisor.machine.js';
 import { capacityExceeded, notAdmitting, sessionNotFound } from './errors.js';
+import type { SessionTransitionEvent, SupervisorEvent, SupervisorListener } from './events.js';
 import { type Logger, logTransition } from './logging.js';
 import {
   type Duration,
@@ -120,6 +121,7 @@ export class SessionSupervisor<TServer = unknown> {
   /** Set by the supervisor's drain entry action, before its snapshot shows `draining`. */
   private draining = false;
   private stopped: Promise<void> | undefined;
+  private readonly listeners = new Set<SupervisorListener>();
 
   constructor(options: SessionSupervisorOptions<TServer> = {}) {
     this.options = resolveCoreOptions(options);
@@ -155,6 +157,7 @@ export class SessionSupervisor<TServer = unknown> {
         startSession: (_, { sessionId }) => this.startSession(sessionId),
         rejectAdmission: (_, { sessionId, code }) => {
           if (this.admission?.sessionId === sessionId) this.admission.rejected = code;
+          if (this.listeners.size > 0) this.emit({ type: 'rejected', code, at: clock.now() });
         },
         evictLeastRecentlyActive: (_, { at }) => {
           this.registry.leastRecentlyActiveIdle()?.actor.send({ type: 'CLOSE', reason: 'evicted', at });
@@ -206,6 +209,24 @@ export class SessionSupervisor<TServer = unknown> {
     if (admission.session) return admission.session as SupervisedSession<TServer>;
     if (admission.rejected === 'draining') throw notAdmitting('draining', this.options.retryAfter);
     throw capacityExceeded(this.options.maxSessions, this.options.retryAfter);
+  }
+
+  /**
+   * Calls `listener` synchronously on every session transition and every refused admission (for
+   * metrics, live views, audit). Returns the function that unsubscribes it.
+   *
+   * @example
+   * ```ts
+   * const stop = supervisor.subscribe((event) => {
+   *   if (event.type === 'transition' && event.to === 'expired') console.log(event.sessionId, event.reason);
+   * });
+   * ```
+   */
+  subscribe(listener: SupervisorListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   /** The live session with that id, or `undefined` (unknown, expired or disposed). Not activity. */
@@ -326,7 +347,7 @@ export class SessionSupervisor<TServer = unknown> {
     if (to === 'idle') this.registry.markIdle(session);
     if (from === to) {
       // The initial `created` was counted by admission itself; `idle` re-entered restarts its timer.
-      if (to === 'created' && this.logger) this.logTransition(session, context, undefined, to);
+      if (to === 'created') this.announce(context, undefined, to);
       return;
     }
     session.state = to;
@@ -344,7 +365,7 @@ export class SessionSupervisor<TServer = unknown> {
         requests: context.requests,
       });
     }
-    if (this.logger) this.logTransition(session, context, from, to);
+    this.announce(context, from, to);
     this.actor.send({
       type: 'SESSION.MOVED',
       sessionId: session.id,
@@ -355,30 +376,38 @@ export class SessionSupervisor<TServer = unknown> {
     if (to === 'idle') this.retireIfDraining(session);
   }
 
-  private logTransition(
-    session: SupervisedSession<TServer>,
+  /** Logs the transition and tells the subscribers; builds nothing when nobody listens. */
+  private announce(
     context: SessionMachineContext,
     from: SessionStateName | undefined,
     to: SessionStateName,
   ): void {
-    const logger = this.logger as Logger;
-    logTransition(
-      logger,
-      context.releaseIncomplete,
-      () => {
-        const now = this.options.clock.now();
-        return {
-          sessionId: session.id,
-          from,
-          to,
-          reason: context.reason,
-          ageMs: now - context.createdAt,
-          idleMs: now - context.lastActivityAt,
-          requests: context.requests,
-        };
-      },
+    if (!this.logger && this.listeners.size === 0) return;
+    const event: SessionTransitionEvent = {
+      type: 'transition',
+      sessionId: context.sessionId,
+      from,
       to,
-    );
+      reason: context.reason,
+      at: this.options.clock.now(),
+      createdAt: context.createdAt,
+      lastActivityAt: context.lastActivityAt,
+      requests: context.requests,
+      releaseIncomplete: context.releaseIncomplete,
+    };
+    if (this.logger) logTransition(this.logger, event);
+    this.emit(event);
+  }
+
+  private emit(event: SupervisorEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A faulty observer must not break the lifecycle of the sessions it observes.
+        this.logger?.error({ err: error }, 'a supervisor event listener threw');
+      }
+    }
   }
 
   private async prepare(sessionId: string): Promise<void> {
