@@ -92,6 +92,8 @@ export async function dispatchRequest<TSession extends SupervisedSession<unknown
     return await route(host, request, extras);
   } catch (error) {
     if (isSupervisorError(error)) return errorResponse(error);
+    // A client that hung up mid-body is routine, not a server fault; nobody reads this answer.
+    if (request.signal.aborted) return internalErrorResponse();
     host.logger?.error({ err: error, method: request.method }, 'request failed unexpectedly');
     return internalErrorResponse();
   }
