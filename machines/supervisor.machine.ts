@@ -5,7 +5,7 @@ import type { SessionEndReason, SessionStateName } from './session.machine.js';
 export type WhenFull = 'evict-idle-lru' | 'reject';
 
 /** Why an admission was refused. */
-export type RejectionCode = 'capacity' | 'draining';
+export type RejectionCode = 'capacity' | 'principal-capacity' | 'draining';
 
 /** States a tracked (not yet disposed) session can be in. */
 export type TrackedState = Exclude<SessionStateName, 'disposed'>;
@@ -16,6 +16,8 @@ export type EndCounts = Record<SessionEndReason, number>;
 export interface SupervisorMachineInput {
   readonly maxSessions: number;
   readonly whenFull: WhenFull;
+  /** Most live sessions one principal may hold; `undefined`: no per-principal limit. */
+  readonly maxSessionsPerPrincipal: number | undefined;
 }
 
 export interface SupervisorMachineContext extends SupervisorMachineInput {
@@ -31,7 +33,13 @@ export interface SupervisorMachineContext extends SupervisorMachineInput {
 }
 
 export type SupervisorEvent =
-  | { type: 'ADMIT'; sessionId: string; at: number }
+  | {
+      type: 'ADMIT';
+      sessionId: string;
+      at: number;
+      /** Live sessions the requesting principal already holds (counted by the runtime); none if anonymous. */
+      principalSessions?: number;
+    }
   | {
       type: 'SESSION.MOVED';
       sessionId: string;
@@ -95,6 +103,11 @@ export const supervisorMachine = setup({
   },
   guards: {
     hasFreeSlot: ({ context }) => liveCount(context.counts) < context.maxSessions,
+    principalAtLimit: ({ context, event }) =>
+      event.type === 'ADMIT' &&
+      context.maxSessionsPerPrincipal !== undefined &&
+      event.principalSessions !== undefined &&
+      event.principalSessions >= context.maxSessionsPerPrincipal,
     canEvictIdle: ({ context }) => context.whenFull === 'evict-idle-lru' && context.counts.idle > 0,
     isDisposal: ({ event }) => event.type === 'SESSION.MOVED' && event.to === 'disposed',
     noSessionsLeft: ({ context }) => liveCount(context.counts) + context.counts.expired === 0,
@@ -130,6 +143,17 @@ export const supervisorMachine = setup({
     running: {
       on: {
         ADMIT: [
+          {
+            // One principal may not take the whole house, and never evicts to get more.
+            guard: 'principalAtLimit',
+            actions: [
+              'countRejection',
+              {
+                type: 'rejectAdmission',
+                params: ({ event }) => ({ sessionId: event.sessionId, code: 'principal-capacity' as const }),
+              },
+            ],
+          },
           {
             guard: 'hasFreeSlot',
             actions: [

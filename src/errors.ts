@@ -5,6 +5,8 @@
 export interface SupervisorErrorData {
   /** Every slot is taken and nothing could be evicted. */
   'capacity-exceeded': { maxSessions: number; retryAfterMs: number };
+  /** This principal already holds `maxSessionsPerPrincipal` live sessions. */
+  'principal-capacity-exceeded': { maxSessionsPerPrincipal: number; retryAfterMs: number };
   /** The supervisor is draining or stopped and admits no new session. */
   draining: { phase: 'draining' | 'stopped'; retryAfterMs: number };
   /** No live session has that id (unknown, expired, deleted or disposed). */
@@ -28,6 +30,8 @@ export interface SupervisorErrorData {
   'payload-too-large': { limitBytes: number };
   /** Host or Origin not on the allow-list (DNS-rebinding protection). */
   forbidden: { header: 'host' | 'origin'; value: string | null };
+  /** `authenticate` refused the request's credentials. */
+  unauthorized: { reason: string; wwwAuthenticate?: string };
 }
 
 export type SupervisorErrorCode = keyof SupervisorErrorData;
@@ -68,6 +72,16 @@ export const capacityExceeded = (
     'capacity-exceeded',
     { maxSessions, retryAfterMs },
     `Maximum number of sessions (${maxSessions}) reached. Please try again later.`,
+  );
+
+export const principalCapacityExceeded = (
+  maxSessionsPerPrincipal: number,
+  retryAfterMs: number,
+): SupervisorError<'principal-capacity-exceeded'> =>
+  new SupervisorError(
+    'principal-capacity-exceeded',
+    { maxSessionsPerPrincipal, retryAfterMs },
+    `Maximum number of sessions per client (${maxSessionsPerPrincipal}) reached. Please try again later.`,
   );
 
 export const sessionNotFound = (sessionId: string): SupervisorError<'session-not-found'> =>

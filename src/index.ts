@@ -17,7 +17,13 @@ export type {
   SupervisorEvent,
   SupervisorListener,
 } from './events.js';
-export { ALLOWED_METHODS, type InitializeMessage, type RequestExtras } from './http/dispatch.js';
+export {
+  ALLOWED_METHODS,
+  type Authenticate,
+  type InitializeMessage,
+  type Principal,
+  type RequestExtras,
+} from './http/dispatch.js';
 export { LOOPBACK_HOSTS } from './http/host-validation.js';
 export type { NodeHandler, NodeRequest } from './http/node-adapter.js';
 export type { Logger } from './logging.js';

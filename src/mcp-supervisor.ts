@@ -1,6 +1,7 @@
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { SupervisorError } from './errors.js';
 import {
+  type Authenticate,
   type DispatchHost,
   type DispatchOptions,
   dispatchRequest,
@@ -28,6 +29,12 @@ export interface McpSessionSupervisorOptions<TServer = McpServerLike>
    * that is purged with the session. Default off.
    */
   resumability?: boolean | { maxEventsPerSession?: number };
+  /**
+   * Establishes who is calling. Each session is bound to the principal that created it; requests
+   * for it from anyone else (or from no one) get 404, exactly as an unknown session. Combine with
+   * `maxSessionsPerPrincipal` so one client cannot take the whole capacity.
+   */
+  authenticate?: Authenticate;
   /** Metadata recorded on a session from its `initialize`. Default: client info and protocol version. */
   sessionMetadata?: (initialize: InitializeMessage) => Record<string, unknown>;
 }
@@ -112,13 +119,21 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
       maxBodyBytes,
       allowedHosts: resolveStringList('allowedHosts', options.allowedHosts),
       allowedOrigins: resolveStringList('allowedOrigins', options.allowedOrigins),
+      authenticate: options.authenticate,
     };
+    if (options.authenticate !== undefined && typeof options.authenticate !== 'function') {
+      throw invalid('authenticate', options.authenticate, 'a function');
+    }
     const sessionMetadata = options.sessionMetadata ?? defaultMetadata;
     const host: DispatchHost<SupervisedSession<TServer>> = {
       dispatch,
       logger: options.logger,
       get: (sessionId) => this.get(sessionId),
-      admit: (initialize) => this.open({ metadata: sessionMetadata(initialize) }),
+      admit: (initialize, principal) =>
+        this.open({
+          metadata: sessionMetadata(initialize),
+          ...(principal === undefined ? {} : { principal: principal.id }),
+        }),
       close: (sessionId, reason) => this.close(sessionId, reason),
       transportOf: (session) => {
         const transport = this.transports.get(session);

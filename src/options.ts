@@ -24,6 +24,8 @@ export interface SupervisorCoreOptions {
   streamsCountAsActivity?: boolean;
   /** What a refused client is told to wait (`Retry-After`). Default `'5s'`. */
   retryAfter?: Duration;
+  /** Most live sessions one principal may hold (see `open({ principal })`). Default: no limit. */
+  maxSessionsPerPrincipal?: number;
   /** Time source for timers and timestamps. Default: wall clock with unref'd timers. */
   clock?: Clock;
 }
@@ -37,6 +39,7 @@ export interface ResolvedCoreOptions {
   readonly whenFull: WhenFull;
   readonly streamsCountAsActivity: boolean;
   readonly retryAfter: number;
+  readonly maxSessionsPerPrincipal: number | undefined;
   readonly clock: Clock;
 }
 
@@ -83,6 +86,7 @@ const ALLOWED_KEYS = new Set<string>([
   'whenFull',
   'streamsCountAsActivity',
   'retryAfter',
+  'maxSessionsPerPrincipal',
   'clock',
 ]);
 
@@ -103,6 +107,13 @@ export function resolveCoreOptions(options: SupervisorCoreOptions): ResolvedCore
   if (typeof streamsCountAsActivity !== 'boolean') {
     throw invalid('streamsCountAsActivity', streamsCountAsActivity, 'a boolean');
   }
+  const { maxSessionsPerPrincipal } = options;
+  if (
+    maxSessionsPerPrincipal !== undefined &&
+    (!Number.isSafeInteger(maxSessionsPerPrincipal) || maxSessionsPerPrincipal < 1)
+  ) {
+    throw invalid('maxSessionsPerPrincipal', maxSessionsPerPrincipal, 'a whole number ≥ 1');
+  }
   const clock = options.clock ?? systemClock;
   if (
     typeof clock?.now !== 'function' ||
@@ -121,6 +132,7 @@ export function resolveCoreOptions(options: SupervisorCoreOptions): ResolvedCore
     retryAfter: toMilliseconds('retryAfter', options.retryAfter ?? DEFAULTS.retryAfter),
     whenFull,
     streamsCountAsActivity,
+    maxSessionsPerPrincipal,
     clock,
   };
 }

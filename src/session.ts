@@ -84,6 +84,8 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
     readonly id: string,
     readonly createdAt: number,
     readonly metadata: Readonly<Record<string, unknown>> | undefined,
+    /** Who opened the session; requests from anyone else are answered as if it did not exist. */
+    readonly principal: string | undefined,
     readonly actor: SessionActor,
     private readonly host: SessionHost,
   ) {}

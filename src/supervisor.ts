@@ -13,7 +13,7 @@ import {
   type StateCounts,
   supervisorMachine,
 } from '../machines/supervisor.machine.js';
-import { capacityExceeded, notAdmitting, sessionNotFound } from './errors.js';
+import { capacityExceeded, notAdmitting, principalCapacityExceeded, sessionNotFound } from './errors.js';
 import type { SessionTransitionEvent, SupervisorEvent, SupervisorListener } from './events.js';
 import { type Logger, logTransition } from './logging.js';
 import {
@@ -71,6 +71,11 @@ export interface SupervisorStatistics {
 
 export interface OpenSessionOptions {
   metadata?: Record<string, unknown>;
+  /**
+   * Who opens the session (e.g. the subject of a verified token). The session is bound to it, and
+   * `maxSessionsPerPrincipal` counts per principal. Anonymous sessions have none.
+   */
+  principal?: string;
 }
 
 export interface ShutdownOptions {
@@ -83,8 +88,10 @@ type SupervisorActor = Actor<typeof supervisorMachine>;
 interface Admission {
   readonly sessionId: string;
   readonly metadata: Record<string, unknown> | undefined;
+  readonly principal: string | undefined;
   rejected: RejectionCode | undefined;
-  session: SupervisedSession<unknown> | undefined;
+  /** Set by the supervisor's `startSession` action: the slot is reserved. */
+  approved: boolean;
 }
 
 const hasClose = (value: unknown): value is { close(): unknown } =>
@@ -122,6 +129,8 @@ export class SessionSupervisor<TServer = unknown> {
   private draining = false;
   private stopped: Promise<void> | undefined;
   private readonly listeners = new Set<SupervisorListener>();
+  /** Live sessions per principal, for `maxSessionsPerPrincipal`; principals with none are dropped. */
+  private readonly sessionsByPrincipal = new Map<string, number>();
 
   constructor(options: SessionSupervisorOptions<TServer> = {}) {
     this.options = resolveCoreOptions(options);
@@ -154,7 +163,11 @@ export class SessionSupervisor<TServer = unknown> {
     });
     const logic = supervisorMachine.provide({
       actions: {
-        startSession: (_, { sessionId }) => this.startSession(sessionId),
+        // The actor is created right after the transition, not inside it: creating one evaluates
+        // its initial `assign`, which xstate forbids inside another actor's custom action.
+        startSession: (_, { sessionId }) => {
+          if (this.admission?.sessionId === sessionId) this.admission.approved = true;
+        },
         rejectAdmission: (_, { sessionId, code }) => {
           if (this.admission?.sessionId === sessionId) this.admission.rejected = code;
           if (this.listeners.size > 0) this.emit({ type: 'rejected', code, at: clock.now() });
@@ -179,7 +192,11 @@ export class SessionSupervisor<TServer = unknown> {
     });
     this.actor = createActor(logic, {
       id: 'supervisor',
-      input: { maxSessions: this.options.maxSessions, whenFull: this.options.whenFull },
+      input: {
+        maxSessions: this.options.maxSessions,
+        whenFull: this.options.whenFull,
+        maxSessionsPerPrincipal: this.options.maxSessionsPerPrincipal,
+      },
       clock,
       ...(this.inspect ? { inspect: this.inspect } : {}),
     });
@@ -197,18 +214,30 @@ export class SessionSupervisor<TServer = unknown> {
     const admission: Admission = {
       sessionId: uuidv4(),
       metadata: options.metadata,
+      principal: options.principal,
       rejected: undefined,
-      session: undefined,
+      approved: false,
     };
     this.admission = admission;
     try {
-      this.actor.send({ type: 'ADMIT', sessionId: admission.sessionId, at: this.options.clock.now() });
+      this.actor.send({
+        type: 'ADMIT',
+        sessionId: admission.sessionId,
+        at: this.options.clock.now(),
+        ...(options.principal === undefined
+          ? {}
+          : { principalSessions: this.sessionsByPrincipal.get(options.principal) ?? 0 }),
+      });
     } finally {
       this.admission = undefined;
     }
-    if (admission.session) return admission.session as SupervisedSession<TServer>;
-    if (admission.rejected === 'draining') throw notAdmitting('draining', this.options.retryAfter);
-    throw capacityExceeded(this.options.maxSessions, this.options.retryAfter);
+    if (admission.approved) return this.startSession(admission);
+    const { retryAfter, maxSessions, maxSessionsPerPrincipal } = this.options;
+    if (admission.rejected === 'draining') throw notAdmitting('draining', retryAfter);
+    if (admission.rejected === 'principal-capacity' && maxSessionsPerPrincipal !== undefined) {
+      throw principalCapacityExceeded(maxSessionsPerPrincipal, retryAfter);
+    }
+    throw capacityExceeded(maxSessions, retryAfter);
   }
 
   /**
@@ -318,9 +347,8 @@ export class SessionSupervisor<TServer = unknown> {
     return this.stopped;
   }
 
-  private startSession(sessionId: string): void {
-    const admission = this.admission;
-    const metadata = admission?.sessionId === sessionId ? admission.metadata : undefined;
+  private startSession(admission: Admission): SupervisedSession<TServer> {
+    const { sessionId, metadata, principal } = admission;
     const createdAt = this.options.clock.now();
     const { initTimeout, idleTimeout, maxLifetime, disposeTimeout, streamsCountAsActivity } = this.options;
     const actor = createActor(this.sessionLogic, {
@@ -334,10 +362,20 @@ export class SessionSupervisor<TServer = unknown> {
       clock: this.options.clock,
       ...(this.inspect ? { inspect: this.inspect } : {}),
     });
-    const session = new SupervisedSession<TServer>(sessionId, createdAt, metadata, actor, this.host);
+    const session = new SupervisedSession<TServer>(
+      sessionId,
+      createdAt,
+      metadata,
+      principal,
+      actor,
+      this.host,
+    );
     this.registry.add(session);
-    if (admission?.sessionId === sessionId) admission.session = session as SupervisedSession<unknown>;
+    if (principal !== undefined) {
+      this.sessionsByPrincipal.set(principal, (this.sessionsByPrincipal.get(principal) ?? 0) + 1);
+    }
     actor.start();
+    return session;
   }
 
   private sessionEntered(context: SessionMachineContext, to: SessionStateName): void {
@@ -354,6 +392,7 @@ export class SessionSupervisor<TServer = unknown> {
     if (to === 'active') this.registry.markNotIdle(session);
     if (to === 'expired') {
       this.registry.markEnded(session);
+      this.releasePrincipalSlot(session.principal);
       session.settleEnded(sessionNotFound(session.id));
     }
     if (to === 'disposed') {
@@ -374,6 +413,13 @@ export class SessionSupervisor<TServer = unknown> {
       ...(context.reason ? { reason: context.reason } : {}),
     });
     if (to === 'idle') this.retireIfDraining(session);
+  }
+
+  private releasePrincipalSlot(principal: string | undefined): void {
+    if (principal === undefined) return;
+    const held = (this.sessionsByPrincipal.get(principal) ?? 1) - 1;
+    if (held > 0) this.sessionsByPrincipal.set(principal, held);
+    else this.sessionsByPrincipal.delete(principal);
   }
 
   /** Logs the transition and tells the subscribers; builds nothing when nobody listens. */

@@ -48,7 +48,7 @@ function startSupervisor(input: Partial<SupervisorMachineInput> = {}) {
   });
   const actor = createActor(logic, {
     clock,
-    input: { maxSessions: 3, whenFull: 'evict-idle-lru', ...input },
+    input: { maxSessions: 3, whenFull: 'evict-idle-lru', maxSessionsPerPrincipal: undefined, ...input },
   });
   actor.start();
 
@@ -422,5 +422,48 @@ describe('supervisor machine: shutdown', () => {
     supervisor.clock.increment(5_000);
 
     expect(supervisor.called('retireAllSessions')).toEqual([]);
+  });
+});
+
+describe('supervisor machine: per-principal limit', () => {
+  const admitFor = (supervisor: ReturnType<typeof startSupervisor>, sessionId: string, held: number): void => {
+    supervisor.actor.send({ type: 'ADMIT', sessionId, at: supervisor.clock.now(), principalSessions: held });
+  };
+
+  it('admits a principal below its limit', () => {
+    const supervisor = startSupervisor({ maxSessionsPerPrincipal: 2 });
+
+    admitFor(supervisor, 'a', 1);
+
+    expect(supervisor.called('startSession')).toEqual([{ action: 'startSession', params: { sessionId: 'a' } }]);
+  });
+
+  it('refuses a principal at its limit with code principal-capacity, even with free slots', () => {
+    const supervisor = startSupervisor({ maxSessionsPerPrincipal: 2 });
+
+    admitFor(supervisor, 'a', 2);
+
+    expect(supervisor.calls).toEqual([
+      { action: 'rejectAdmission', params: { sessionId: 'a', code: 'principal-capacity' } },
+    ]);
+  });
+
+  it('never evicts another session to make room for a principal at its limit', () => {
+    const supervisor = startSupervisor({ maxSessions: 1, maxSessionsPerPrincipal: 1 });
+    supervisor.admitInto('idle-one', 'idle');
+    supervisor.clearCalls();
+
+    admitFor(supervisor, 'b', 1);
+
+    expect(supervisor.called('evictLeastRecentlyActive')).toEqual([]);
+  });
+
+  it('applies no per-principal limit to anonymous admissions', () => {
+    const supervisor = startSupervisor({ maxSessionsPerPrincipal: 1 });
+
+    supervisor.admit('a');
+    supervisor.admit('b');
+
+    expect(supervisor.called('startSession')).toHaveLength(2);
   });
 });

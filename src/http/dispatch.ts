@@ -23,7 +23,22 @@ export interface RequestExtras {
 
 export interface DispatchOptions extends HostValidationOptions {
   readonly maxBodyBytes: number;
+  readonly authenticate: Authenticate | undefined;
 }
+
+/** Who is calling, as established by the embedding application's `authenticate` hook. */
+export interface Principal {
+  /** Stable identity, e.g. the subject of a verified token. Sessions are bound to it. */
+  readonly id: string;
+  /** Passed to the MCP server's handlers as `extra.authInfo`. */
+  readonly authInfo?: AuthInfo;
+}
+
+/**
+ * Establishes the principal of a request, or `undefined` for an anonymous one. To refuse a request
+ * outright, throw `new SupervisorError('unauthorized', { reason, wwwAuthenticate })` (401).
+ */
+export type Authenticate = (request: Request) => Principal | undefined | Promise<Principal | undefined>;
 
 /** What the dispatcher needs of the supervisor; kept narrow so the routing reads on its own. */
 export interface DispatchHost<TSession extends SupervisedSession<unknown>> {
@@ -31,7 +46,7 @@ export interface DispatchHost<TSession extends SupervisedSession<unknown>> {
   readonly logger: Logger | undefined;
   get(sessionId: string): TSession | undefined;
   /** Admits a session for an `initialize` request (throws `capacity-exceeded` / `draining`). */
-  admit(initialize: InitializeMessage): TSession;
+  admit(initialize: InitializeMessage, principal: Principal | undefined): TSession;
   close(sessionId: string, reason: SessionEndReason): boolean;
   transportOf(session: TSession): WebStandardStreamableHTTPServerTransport | undefined;
 }
@@ -114,12 +129,18 @@ async function route<TSession extends SupervisedSession<unknown>>(
   }
   validateHostAndOrigin(request.headers, host.dispatch);
   const sessionId = readSessionId(request.headers);
+  const principal = await host.dispatch.authenticate?.(request);
+  if (principal?.authInfo !== undefined) extras = { ...extras, authInfo: principal.authInfo };
   if (sessionId === undefined) {
     if (method !== 'POST') throw missingSessionId(method);
-    return initialize(host, request, extras);
+    return initialize(host, request, extras, principal);
   }
-  // Look up before reading a body, so an unknown session costs no buffering.
-  if (!host.get(sessionId)) throw sessionNotFound(sessionId);
+  // Look up before reading a body, so an unknown session costs no buffering. A session that is not
+  // the caller's is answered exactly as an unknown one: ids are not credentials, and a different
+  // answer would tell a prober that the id exists.
+  const owned = (candidate: TSession | undefined): candidate is TSession =>
+    candidate !== undefined && candidate.principal === principal?.id;
+  if (!owned(host.get(sessionId))) throw sessionNotFound(sessionId);
   let parsedBody: unknown;
   if (method === 'POST') {
     parsedBody = await readJsonBody(request, extras, host.dispatch.maxBodyBytes);
@@ -136,7 +157,7 @@ async function route<TSession extends SupervisedSession<unknown>>(
   }
   // Looked up again: the session may have ended while the body was arriving.
   const session = host.get(sessionId);
-  const transport = session && host.transportOf(session);
+  const transport = owned(session) ? host.transportOf(session) : undefined;
   if (!session || !transport) throw sessionNotFound(sessionId);
   const settle = method === 'GET' ? session.openStream() : session.beginRequest();
   try {
@@ -168,6 +189,7 @@ async function initialize<TSession extends SupervisedSession<unknown>>(
   host: DispatchHost<TSession>,
   request: Request,
   extras: RequestExtras,
+  principal: Principal | undefined,
 ): Promise<Response> {
   requirePostAccept(request);
   const body = await readJsonBody(request, extras, host.dispatch.maxBodyBytes);
@@ -190,7 +212,7 @@ async function initialize<TSession extends SupervisedSession<unknown>>(
     );
   }
   // Capacity check and slot reservation, synchronously, before any asynchronous work.
-  const session = host.admit(body);
+  const session = host.admit(body, principal);
   const settle = session.beginRequest();
   try {
     await session.ready();

@@ -21,6 +21,7 @@ interface WireMapping {
 const WIRE: Record<SupervisorErrorCode, WireMapping> = {
   'session-not-found': { status: 404, rpcCode: JSON_RPC.sessionNotFound },
   'capacity-exceeded': { status: 503, rpcCode: JSON_RPC.serverError },
+  'principal-capacity-exceeded': { status: 503, rpcCode: JSON_RPC.serverError },
   draining: { status: 503, rpcCode: JSON_RPC.serverError },
   'method-not-allowed': { status: 405, rpcCode: JSON_RPC.serverError },
   'missing-session-id': { status: 400, rpcCode: JSON_RPC.serverError },
@@ -31,16 +32,24 @@ const WIRE: Record<SupervisorErrorCode, WireMapping> = {
   'not-acceptable': { status: 406, rpcCode: JSON_RPC.serverError },
   'payload-too-large': { status: 413, rpcCode: JSON_RPC.serverError },
   forbidden: { status: 403, rpcCode: JSON_RPC.serverError },
+  unauthorized: { status: 401, rpcCode: JSON_RPC.serverError },
   'invalid-option': { status: 500, rpcCode: JSON_RPC.internalError },
 };
 
 export const statusOf = (code: SupervisorErrorCode): number => WIRE[code].status;
 
 function extraHeaders(error: SupervisorError): Record<string, string> {
-  if (isSupervisorError(error, 'capacity-exceeded') || isSupervisorError(error, 'draining')) {
+  if (
+    isSupervisorError(error, 'capacity-exceeded') ||
+    isSupervisorError(error, 'principal-capacity-exceeded') ||
+    isSupervisorError(error, 'draining')
+  ) {
     return { 'Retry-After': String(Math.max(1, Math.ceil(error.data.retryAfterMs / 1000))) };
   }
   if (isSupervisorError(error, 'method-not-allowed')) return { Allow: error.data.allow.join(', ') };
+  if (isSupervisorError(error, 'unauthorized') && error.data.wwwAuthenticate !== undefined) {
+    return { 'WWW-Authenticate': error.data.wwwAuthenticate };
+  }
   return {};
 }
 
