@@ -94,6 +94,8 @@ export const sessionMachine = setup({
   },
   actions: {
     notifyEntered: (_args, _params: { state: SessionStateName }) => {},
+    /** Runs once the machine has recorded the server as built, so `INITIALIZED` is accepted from then on. */
+    notifyPrepared: () => {},
     startRequest: assign(({ context, event }) => ({
       requestsInFlight: context.requestsInFlight + 1,
       requests: context.requests + 1,
@@ -185,7 +187,7 @@ export const sessionMachine = setup({
             id: 'prepare',
             src: 'prepareSession',
             input: ({ context }) => ({ sessionId: context.sessionId }),
-            onDone: { actions: 'markPrepared' },
+            onDone: { actions: ['markPrepared', 'notifyPrepared'] },
             onError: { target: '#session.expired', actions: 'endBecausePreparationFailed' },
           },
           after: {

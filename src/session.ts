@@ -141,6 +141,8 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
     return () => {
       if (ended) return;
       ended = true;
+      // Once the session has ended, its open requests were written off with it.
+      if (!this.isLive) return;
       this.actor.send({ type: 'REQUEST.END', at: this.host.now() });
       this.host.requestEnded(this as SupervisedSession<unknown>);
     };
@@ -154,7 +156,7 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
     return () => {
       if (closed) return;
       closed = true;
-      this.actor.send({ type: 'STREAM.CLOSE', at: this.host.now() });
+      if (this.isLive) this.actor.send({ type: 'STREAM.CLOSE', at: this.host.now() });
     };
   }
 
@@ -178,11 +180,13 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
     return this.disposal.promise;
   }
 
-  /** @internal Called by the runtime when the server is built. */
-  settlePrepared(server: TServer | undefined): void {
-    this.server = server;
+  /**
+   * @internal Called by the runtime once the machine has recorded the server as built (not when the
+   * factory resolves): whoever awaits {@link ready} may call {@link markInitialized} at once.
+   */
+  settlePrepared(): void {
     this.prepared = true;
-    this.readyState?.resolve(server);
+    this.readyState?.resolve(this.server);
   }
 
   /** @internal Called by the runtime when the session leaves the live states. */

@@ -129,6 +129,8 @@ export class SessionSupervisor<TServer = unknown> {
   private draining = false;
   private stopped: Promise<void> | undefined;
   private readonly listeners = new Set<SupervisorListener>();
+  /** Refusals after the supervisor actor has stopped, when it can no longer count them itself. */
+  private rejectedAfterStop = 0;
   /** Live sessions per principal, for `maxSessionsPerPrincipal`; principals with none are dropped. */
   private readonly sessionsByPrincipal = new Map<string, number>();
 
@@ -152,6 +154,7 @@ export class SessionSupervisor<TServer = unknown> {
     this.sessionLogic = sessionMachine.provide({
       actions: {
         notifyEntered: ({ context }, { state }) => this.sessionEntered(context, state),
+        notifyPrepared: ({ context }) => this.registry.get(context.sessionId)?.settlePrepared(),
       },
       actors: {
         prepareSession: fromPromise(({ input }) => this.prepare(input.sessionId)),
@@ -209,8 +212,12 @@ export class SessionSupervisor<TServer = unknown> {
    * the slot is reserved before this returns; the server is built afterwards (see `ready()`).
    */
   open(options: OpenSessionOptions = {}): SupervisedSession<TServer> {
-    const phase = this.phase;
-    if (phase !== 'running') throw notAdmitting(phase, this.options.retryAfter);
+    if (this.phase === 'stopped') {
+      this.rejectedAfterStop += 1;
+      if (this.listeners.size > 0)
+        this.emit({ type: 'rejected', code: 'draining', at: this.options.clock.now() });
+      throw notAdmitting('stopped', this.options.retryAfter);
+    }
     const admission: Admission = {
       sessionId: uuidv4(),
       metadata: options.metadata,
@@ -315,7 +322,7 @@ export class SessionSupervisor<TServer = unknown> {
       requestsInFlight: this.inFlight,
       totals: {
         admitted: context.admitted,
-        rejected: context.rejected,
+        rejected: context.rejected + this.rejectedAfterStop,
         evicted: ended.evicted,
         expired: ended['init-timeout'] + ended['idle-timeout'] + ended.lifetime,
         deleted: ended.deleted,
@@ -392,6 +399,8 @@ export class SessionSupervisor<TServer = unknown> {
     if (to === 'active') this.registry.markNotIdle(session);
     if (to === 'expired') {
       this.registry.markEnded(session);
+      // Requests still open die with the session; their late `done()` calls are no-ops.
+      this.inFlight -= context.requestsInFlight;
       this.releasePrincipalSlot(session.principal);
       session.settleEnded(sessionNotFound(session.id));
     }
@@ -465,16 +474,25 @@ export class SessionSupervisor<TServer = unknown> {
       if (session.isLive && server !== undefined) await this.onServerCreated(session, server);
     } catch (error) {
       session.logger?.error({ err: error }, 'building the session server failed');
-      await this.releaseResources(session, server);
+      // Left for the session's own release, which runs under `disposeTimeout` once the failure
+      // has moved it to `expired`.
+      if (session.isLive) session.server = server;
+      else this.releaseLate(session, server);
       throw error;
     }
     if (!session.isLive) {
       // The session ended (init timeout, shutdown) while its server was being built: its release
       // has already run, so nothing else will ever close what was built for it.
-      await this.releaseResources(session, server);
+      this.releaseLate(session, server);
       return;
     }
-    session.settlePrepared(server);
+    // `ready()` resolves when the machine takes the `prepareSession` result (notifyPrepared).
+    session.server = server;
+  }
+
+  /** Releases what arrived after the session's own release ran; failures are logged there. */
+  private releaseLate(session: SupervisedSession<TServer>, server: TServer | undefined): void {
+    this.releaseResources(session, server).catch(() => {});
   }
 
   /**

@@ -38,7 +38,12 @@ describe('TimerSlicer', () => {
   it('runs every due callback, in the order they fell due', async () => {
     const slicer = new TimerSlicer(1);
     const ran: number[] = [];
-    for (let i = 0; i < 20; i += 1) slicer.schedule(() => (busy(1), ran.push(i)), 1);
+    for (let i = 0; i < 20; i += 1) {
+      slicer.schedule(() => {
+        busy(1);
+        ran.push(i);
+      }, 1);
+    }
     await waitFor(() => ran.length === 20);
     expect(ran).toEqual([...Array(20).keys()]);
     expect(slicer.backlog).toBe(0);
@@ -97,7 +102,10 @@ describe('forEachInSlices', () => {
     const seen: number[] = [];
     forEachInSlices(
       Array.from({ length: 10 }, (_, i) => i),
-      (n) => (busy(2), seen.push(n)),
+      (n) => {
+        busy(2);
+        seen.push(n);
+      },
       3,
     );
     expect(seen.length).toBeLessThan(10);

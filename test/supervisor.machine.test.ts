@@ -426,7 +426,11 @@ describe('supervisor machine: shutdown', () => {
 });
 
 describe('supervisor machine: per-principal limit', () => {
-  const admitFor = (supervisor: ReturnType<typeof startSupervisor>, sessionId: string, held: number): void => {
+  const admitFor = (
+    supervisor: ReturnType<typeof startSupervisor>,
+    sessionId: string,
+    held: number,
+  ): void => {
     supervisor.actor.send({ type: 'ADMIT', sessionId, at: supervisor.clock.now(), principalSessions: held });
   };
 
@@ -435,7 +439,9 @@ describe('supervisor machine: per-principal limit', () => {
 
     admitFor(supervisor, 'a', 1);
 
-    expect(supervisor.called('startSession')).toEqual([{ action: 'startSession', params: { sessionId: 'a' } }]);
+    expect(supervisor.called('startSession')).toEqual([
+      { action: 'startSession', params: { sessionId: 'a' } },
+    ]);
   });
 
   it('refuses a principal at its limit with code principal-capacity, even with free slots', () => {
