@@ -57,11 +57,12 @@ export interface StatelyInspectionOptions {
   adapter?: InspectionAdapter;
   /**
    * Which XState inspection events to forward, decided synchronously before any serialization is
-   * spent on them (e.g. `(e) => e.actorRef.id === 'supervisor'` for the supervisor alone). Only
-   * `@xstate.actor`, `@xstate.event` and `@xstate.snapshot` ever reach it: microsteps and actions
-   * are dropped first, since the inspector does not display them.
+   * spent on them. `actorId` is the id of the actor concerned: `'supervisor'`, `'session:<id>'`,
+   * or the invoked `'prepare'` / `'release'`; e.g. `(_, id) => id === 'supervisor'` shows the
+   * supervisor alone. Only `@xstate.actor`, `@xstate.event` and `@xstate.snapshot` ever reach it:
+   * microsteps and actions are dropped first, since the inspector does not display them.
    */
-  filter?: (event: InspectionEvent) => boolean;
+  filter?: (event: InspectionEvent, actorId: string) => boolean;
   /** Replaces the default context allow-list ({@link sanitizeInspectedContext}). */
   sanitizeContext?: (context: MachineContext) => MachineContext;
   /** Replaces the default event allow-list ({@link sanitizeInspectedEvent}). */
@@ -229,6 +230,9 @@ function serialize(event: StatelyInspectionEvent): string | undefined {
   }
 }
 
+/** Bytes queued on the socket beyond which events are dropped rather than queued. */
+const MAX_SOCKET_BACKLOG_BYTES = 8 * 1024 * 1024;
+
 /**
  * A WebSocket client to the relay: buffers while disconnected (bounded, oldest dropped, sent once),
  * reconnects after a close on an unref'd timer, and after `stop()` neither reconnects nor sends.
@@ -268,7 +272,8 @@ class RelaySocketAdapter implements InspectionAdapter {
     if (text === undefined) return;
     const socket = this.socket;
     if (socket?.readyState === WebSocket.OPEN) {
-      socket.send(text);
+      // A relay that stops reading must not make this process buffer without bound.
+      if (socket.bufferedAmount < MAX_SOCKET_BACKLOG_BYTES) socket.send(text);
       return;
     }
     this.backlog.push(text);
@@ -381,7 +386,7 @@ export function createStatelyInspection(options: StatelyInspectionOptions = {}):
     if (!FORWARDED_TYPES.has(event.type)) return false;
     if (filter === undefined) return true;
     try {
-      return filter(event);
+      return filter(event, (event.actorRef as { id?: unknown }).id?.toString() ?? '');
     } catch {
       return false;
     }
