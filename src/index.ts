@@ -26,6 +26,14 @@ export {
 } from './http/dispatch.js';
 export { LOOPBACK_HOSTS } from './http/host-validation.js';
 export type { NodeHandler, NodeRequest } from './http/node-adapter.js';
+export {
+  createLiveView,
+  type LiveEvent,
+  type LiveSession,
+  type LiveSnapshot,
+  type LiveViewHandler,
+  type LiveViewOptions,
+} from './live-view/index.js';
 export type { Logger } from './logging.js';
 export { BoundedEventStore } from './mcp/event-store.js';
 export type { McpServerLike } from './mcp/session-transport.js';
@@ -34,6 +42,13 @@ export {
   McpSessionSupervisor,
   type McpSessionSupervisorOptions,
 } from './mcp-supervisor.js';
+export {
+  type AnyRegistry,
+  createSupervisorMetrics,
+  metricsHandler,
+  type SupervisorMetrics,
+  type SupervisorMetricsOptions,
+} from './metrics.js';
 export { type Duration, type SupervisorCoreOptions, toMilliseconds } from './options.js';
 export type { SessionContext, SessionInfo, SupervisedSession } from './session.js';
 export {

@@ -4,10 +4,20 @@
  *
  *   npm start                      # http://127.0.0.1:3000/mcp
  *   PORT=4000 IDLE_TIMEOUT=5m MAX_SESSIONS=500 npm start
+ *
+ *   http://127.0.0.1:3000/live/    live view of the sessions (loopback clients only)
+ *   http://127.0.0.1:3000/metrics  Prometheus metrics
+ *   http://127.0.0.1:3000/stats    getStatistics() as JSON
  */
 import http from 'node:http';
 import pino from 'pino';
-import { createSessionSupervisor, LOOPBACK_HOSTS } from '../../src/index.js';
+import {
+  createLiveView,
+  createSessionSupervisor,
+  createSupervisorMetrics,
+  LOOPBACK_HOSTS,
+  metricsHandler,
+} from '../../src/index.js';
 import { createDemoServer } from './tools.js';
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
@@ -31,10 +41,20 @@ const supervisor = createSessionSupervisor({
   allowedHosts: host === '127.0.0.1' || host === 'localhost' ? LOOPBACK_HOSTS : undefined,
 });
 
+const { registry } = createSupervisorMetrics(supervisor);
+const scrapeMetrics = metricsHandler(registry);
+// Refuses peers that are not on loopback and non-loopback Host names, wherever the demo listens.
+const liveView = createLiveView(supervisor, { basePath: '/live' });
+
 const server = http.createServer((req, res) => {
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   if (path === '/mcp') {
     void supervisor.handleRequest(req, res);
+    return;
+  }
+  if (liveView(req, res)) return;
+  if (path === '/metrics' && req.method === 'GET') {
+    void scrapeMetrics(req, res);
     return;
   }
   if (path === '/stats' && req.method === 'GET') {
@@ -43,12 +63,15 @@ const server = http.createServer((req, res) => {
       .end(JSON.stringify(supervisor.getStatistics()));
     return;
   }
-  res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: the MCP endpoint is /mcp\n');
+  res
+    .writeHead(404, { 'content-type': 'text/plain' })
+    .end('Not found: the MCP endpoint is /mcp (also /live/, /metrics, /stats)\n');
 });
 
 server.listen(port, host, () => {
+  const origin = `http://${host}:${port}`;
   logger.info(
-    { url: `http://${host}:${port}/mcp`, stats: `http://${host}:${port}/stats` },
+    { url: `${origin}/mcp`, live: `${origin}/live/`, metrics: `${origin}/metrics`, stats: `${origin}/stats` },
     'demo server listening',
   );
 });
@@ -59,6 +82,7 @@ async function stop(signal: string): Promise<void> {
   stopping = true;
   logger.info({ signal }, 'shutting down: draining sessions');
   await supervisor.shutdown({ grace: env('SHUTDOWN_GRACE', '10s') });
+  liveView.close();
   server.closeAllConnections();
   server.close(() => {
     logger.info('stopped');

@@ -1,0 +1,164 @@
+import type { ServerResponse } from 'node:http';
+import type { SupervisorEvent } from '../events.js';
+import type { SessionSupervisor } from '../supervisor.js';
+import { clientName, type LiveEvent, takeSnapshot } from './snapshot.js';
+
+export interface EventStreamLimits {
+  /** Most pages streaming at once. */
+  readonly maxClients: number;
+  readonly maxListedSessions: number;
+  /** Comment line sent this often (ms) so idle proxies keep the stream open. */
+  readonly heartbeatMs: number;
+}
+
+/** Events are sent in batches this often (ms): one write per page per batch, one statistics read. */
+const FLUSH_MS = 50;
+/** More events than this in one batch: drop them and send a fresh snapshot instead... */
+const MAX_PENDING_EVENTS = 1_000;
+/** ...no sooner than this (ms), since a snapshot lists every live session. */
+const RESYNC_MS = 1_000;
+/** A page that reads slower than this much output is behind for good: drop it (it reconnects). */
+const MAX_BUFFERED_BYTES = 1 << 20;
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-store',
+  connection: 'keep-alive',
+  // Reverse proxies (nginx) would otherwise buffer the stream.
+  'x-accel-buffering': 'no',
+  'x-content-type-options': 'nosniff',
+} as const;
+
+const sseMessage = (event: string, data: unknown): string =>
+  `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+
+/**
+ * The `<base>/events` stream: a snapshot on connect, then every supervisor event, in batches.
+ * It listens to the supervisor only while at least one page is open, so a live view nobody
+ * watches costs the supervisor nothing (it builds no events without listeners).
+ */
+export class LiveEventStream {
+  private readonly clients = new Set<ServerResponse>();
+  private pending: LiveEvent[] = [];
+  /** Numbers every supervisor event, so a page can skip those its snapshot already includes. */
+  private seq = 0;
+  private overflowed = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly supervisor: SessionSupervisor<unknown>,
+    private readonly limits: EventStreamLimits,
+  ) {}
+
+  /** Pages streaming now. */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Streams to `res` until either side closes; `false` (nothing written) when full. */
+  add(res: ServerResponse): boolean {
+    if (this.clients.size >= this.limits.maxClients) return false;
+    if (this.clients.size === 0) this.start();
+    this.clients.add(res);
+    // `close` on the response: the connection went away (or we ended it); the request's own
+    // `close` only says its body was read.
+    const drop = () => this.remove(res);
+    res.once('close', drop);
+    res.once('error', drop);
+    res.writeHead(200, SSE_HEADERS);
+    this.write(res, 'retry: 2000\n\n');
+    this.write(
+      res,
+      sseMessage('snapshot', takeSnapshot(this.supervisor, this.seq, this.limits.maxListedSessions)),
+    );
+    return true;
+  }
+
+  /** Ends every stream and stops listening to the supervisor. */
+  close(): void {
+    for (const res of [...this.clients]) {
+      this.remove(res);
+      res.end();
+    }
+  }
+
+  private start(): void {
+    this.unsubscribe = this.supervisor.subscribe((event) => this.record(event));
+    this.heartbeat = setInterval(() => this.broadcast(': keep-alive\n\n'), this.limits.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  private remove(res: ServerResponse): void {
+    if (!this.clients.delete(res) || this.clients.size > 0) return;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    clearInterval(this.heartbeat);
+    clearTimeout(this.flushTimer);
+    this.heartbeat = undefined;
+    this.flushTimer = undefined;
+    this.pending = [];
+    this.overflowed = false;
+  }
+
+  /** Called synchronously inside the supervisor's transitions: queue, never write here. */
+  private record(event: SupervisorEvent): void {
+    this.seq += 1;
+    if (this.overflowed) return;
+    if (this.pending.length >= MAX_PENDING_EVENTS) {
+      this.overflowed = true;
+      this.pending = [];
+      clearTimeout(this.flushTimer);
+      this.schedule(RESYNC_MS);
+      return;
+    }
+    this.pending.push(
+      event.type === 'rejected'
+        ? { ...event, seq: this.seq }
+        : {
+            ...event,
+            seq: this.seq,
+            client:
+              event.to === 'created' ? clientName(this.supervisor.get(event.sessionId)?.metadata) : undefined,
+          },
+    );
+    if (this.flushTimer === undefined) this.schedule(FLUSH_MS);
+  }
+
+  private schedule(ms: number): void {
+    this.flushTimer = setTimeout(() => this.flush(), ms);
+    this.flushTimer.unref();
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    if (this.overflowed) {
+      this.overflowed = false;
+      const snapshot = takeSnapshot(this.supervisor, this.seq, this.limits.maxListedSessions);
+      this.broadcast(sseMessage('snapshot', snapshot));
+      return;
+    }
+    const events = this.pending;
+    this.pending = [];
+    const batch = {
+      now: this.supervisor.options.clock.now(),
+      stats: this.supervisor.getStatistics(),
+      events,
+    };
+    this.broadcast(sseMessage('batch', batch));
+  }
+
+  private broadcast(text: string): void {
+    for (const res of [...this.clients]) this.write(res, text);
+  }
+
+  private write(res: ServerResponse, text: string): void {
+    if (res.destroyed || res.writableEnded) return;
+    res.write(text);
+    if (res.writableLength > MAX_BUFFERED_BYTES) {
+      this.remove(res);
+      res.destroy();
+    }
+  }
+}

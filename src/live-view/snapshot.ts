@@ -1,0 +1,67 @@
+import type { SessionStateName } from '../../machines/session.machine.js';
+import type { RejectionCode } from '../../machines/supervisor.machine.js';
+import type { SessionTransitionEvent } from '../events.js';
+import type { SessionInfo } from '../session.js';
+import type { SessionSupervisor, SupervisorStatistics } from '../supervisor.js';
+
+/** One session as the live view shows it: no metadata beyond the client's name. */
+export interface LiveSession {
+  readonly id: string;
+  readonly state: SessionStateName;
+  readonly createdAt: number;
+  readonly lastActivityAt: number;
+  readonly requests: number;
+  /** `clientInfo.name` from `initialize`, when the session's metadata has it. */
+  readonly client: string | undefined;
+}
+
+/** What `<base>/snapshot.json` answers and what an event stream starts with. */
+export interface LiveSnapshot {
+  /** Supervisor clock time of the snapshot, so the page can age sessions on the server's clock. */
+  readonly now: number;
+  /** On an event stream: the number of the last event included (later ones are higher); else 0. */
+  readonly seq: number;
+  readonly stats: SupervisorStatistics;
+  /** Live sessions, oldest first, at most `maxListedSessions` of them. */
+  readonly sessions: readonly LiveSession[];
+  /** Live sessions in all (more than `sessions.length` when the list was cut). */
+  readonly total: number;
+}
+
+/** A transition or refusal as streamed to the page, numbered and with the client's name. */
+export type LiveEvent =
+  | (SessionTransitionEvent & { readonly seq: number; readonly client: string | undefined })
+  | { readonly type: 'rejected'; readonly code: RejectionCode; readonly at: number; readonly seq: number };
+
+/** The client name the MCP layer records from `initialize` (`metadata.clientInfo.name`). */
+export function clientName(metadata: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const info = metadata?.clientInfo;
+  if (typeof info !== 'object' || info === null) return undefined;
+  const name = (info as { name?: unknown }).name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+const toLiveSession = (info: SessionInfo): LiveSession => ({
+  id: info.id,
+  state: info.state,
+  createdAt: info.createdAt,
+  lastActivityAt: info.lastActivityAt,
+  requests: info.requests,
+  client: clientName(info.metadata),
+});
+
+/** Reads the supervisor once: O(live sessions), for connects and resyncs only. */
+export function takeSnapshot(
+  supervisor: SessionSupervisor<unknown>,
+  seq: number,
+  maxListedSessions: number,
+): LiveSnapshot {
+  const sessions = supervisor.sessions();
+  return {
+    now: supervisor.options.clock.now(),
+    seq,
+    stats: supervisor.getStatistics(),
+    sessions: sessions.slice(0, maxListedSessions).map(toLiveSession),
+    total: sessions.length,
+  };
+}

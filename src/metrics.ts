@@ -1,0 +1,222 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  type OpenMetricsContentType,
+  type PrometheusContentType,
+  Registry,
+} from 'prom-client';
+import type { SessionEndReason } from '../machines/session.machine.js';
+import type { RejectionCode, TrackedState } from '../machines/supervisor.machine.js';
+import type { SupervisorEvent } from './events.js';
+import type { SessionSupervisor } from './supervisor.js';
+
+/** A prom-client registry of either exposition format. */
+export type AnyRegistry = Registry<PrometheusContentType> | Registry<OpenMetricsContentType>;
+
+/** Options of {@link createSupervisorMetrics}. */
+export interface SupervisorMetricsOptions<R extends AnyRegistry = Registry> {
+  /**
+   * Where the metrics are registered. Default: a new `Registry` of its own, never prom-client's
+   * global one, so two supervisors (or two test runs) in one process do not collide.
+   */
+  registry?: R;
+  /** Prepended to every metric name. Default `'mcp_session_'`. */
+  prefix?: string;
+  /** Buckets of the lifetime histogram, in seconds. */
+  lifetimeBuckets?: readonly number[];
+  /** Buckets of the idle-before-expiry histogram, in seconds. Default: around the idle timeout. */
+  idleBuckets?: readonly number[];
+}
+
+/** What {@link createSupervisorMetrics} returns. */
+export interface SupervisorMetrics<R extends AnyRegistry = Registry> {
+  readonly registry: R;
+  /**
+   * Unsubscribes from the supervisor: counters and histograms stop moving. The metrics stay
+   * registered (the gauges still read the supervisor); `registry.clear()` drops them.
+   */
+  stop(): void;
+}
+
+const TRACKED_STATES: readonly TrackedState[] = ['created', 'active', 'idle', 'expired'];
+
+const END_REASONS: readonly SessionEndReason[] = [
+  'init-timeout',
+  'idle-timeout',
+  'lifetime',
+  'deleted',
+  'evicted',
+  'shutdown',
+  'failed',
+];
+
+const REJECTION_CODES: readonly RejectionCode[] = ['capacity', 'principal-capacity', 'draining'];
+
+/** From a second to a day: sessions deleted at once up to long-lived IDE connections. */
+const DEFAULT_LIFETIME_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 1_800, 3_600, 7_200, 21_600, 86_400];
+
+/**
+ * Idle expiry fires `idleTimeout` after the last activity, so the interesting part is how late:
+ * buckets from the timeout itself to twice it (a loaded event loop or a sliced timer backlog).
+ */
+function idleBucketsAround(idleTimeoutMs: number): number[] {
+  const seconds = idleTimeoutMs / 1000;
+  const buckets = [1, 1.001, 1.01, 1.05, 1.1, 1.25, 1.5, 2].map((factor) =>
+    Number((seconds * factor).toFixed(3)),
+  );
+  // Rounding can merge neighbours of a very short timeout; bucket bounds must be distinct.
+  return [...new Set(buckets)];
+}
+
+/**
+ * Prometheus metrics of a supervisor, with prom-client.
+ *
+ * Gauges (`<prefix>sessions{state}`, `<prefix>requests_in_flight`, `<prefix>capacity`) are read
+ * from `getStatistics()` at scrape time, so they are exact and cost O(1). Counters and histograms
+ * follow `supervisor.subscribe`; `admitted_total` and `ended_total` start from the supervisor's
+ * totals, so they equal `getStatistics()` even when attached late (refusals before the call are
+ * not known by code and are not counted). Call it once per registry and prefix: prom-client
+ * refuses a second metric of the same name.
+ *
+ * | metric | type | labels |
+ * |---|---|---|
+ * | `<prefix>sessions` | gauge | `state`: created, active, idle, expired |
+ * | `<prefix>admitted_total` | counter | |
+ * | `<prefix>rejected_total` | counter | `code`: capacity, principal-capacity, draining |
+ * | `<prefix>ended_total` | counter | `reason`: init-timeout, idle-timeout, lifetime, deleted, evicted, shutdown, failed |
+ * | `<prefix>lifetime_seconds` | histogram | `reason`; observed when a session ends (admission → expiry) |
+ * | `<prefix>idle_before_expiry_seconds` | histogram | observed on idle-timeout ends (last activity → expiry) |
+ * | `<prefix>requests_in_flight` | gauge | |
+ * | `<prefix>capacity` | gauge | `maxSessions` |
+ *
+ * @example
+ * ```ts
+ * import { createSupervisorMetrics, metricsHandler } from 'mcp-session-supervisor';
+ * const { registry } = createSupervisorMetrics(supervisor);
+ * const scrape = metricsHandler(registry);
+ * http.createServer((req, res) => {
+ *   if (req.url === '/metrics') return void scrape(req, res);
+ *   void supervisor.handleRequest(req, res);
+ * });
+ * ```
+ */
+export function createSupervisorMetrics<R extends AnyRegistry = Registry>(
+  supervisor: SessionSupervisor<unknown>,
+  options: SupervisorMetricsOptions<R> = {},
+): SupervisorMetrics<R> {
+  // Without a registry R is its default, `Registry`, so the new one has the type promised.
+  const registry = options.registry ?? (new Registry() as R);
+  const prefix = options.prefix ?? 'mcp_session_';
+  const registers: AnyRegistry[] = [registry];
+
+  new Gauge({
+    name: `${prefix}sessions`,
+    help: 'Sessions by lifecycle state (expired: ended, resources being released).',
+    labelNames: ['state'] as const,
+    registers,
+    collect() {
+      const { byState } = supervisor.getStatistics();
+      for (const state of TRACKED_STATES) this.set({ state }, byState[state]);
+    },
+  });
+  new Gauge({
+    name: `${prefix}requests_in_flight`,
+    help: 'Requests (and counted streams) in flight across all sessions.',
+    registers,
+    collect() {
+      this.set(supervisor.getStatistics().requestsInFlight);
+    },
+  });
+  new Gauge({
+    name: `${prefix}capacity`,
+    help: 'Most live sessions admitted at once (maxSessions).',
+    registers,
+    collect() {
+      this.set(supervisor.options.maxSessions);
+    },
+  });
+
+  const admitted = new Counter({
+    name: `${prefix}admitted_total`,
+    help: 'Sessions admitted.',
+    registers,
+  });
+  const rejected = new Counter({
+    name: `${prefix}rejected_total`,
+    help: 'Admissions refused, by code.',
+    labelNames: ['code'] as const,
+    registers,
+  });
+  const ended = new Counter({
+    name: `${prefix}ended_total`,
+    help: 'Sessions ended, by reason.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const lifetime = new Histogram({
+    name: `${prefix}lifetime_seconds`,
+    help: 'Session lifetime from admission to its end, by end reason.',
+    labelNames: ['reason'] as const,
+    buckets: [...(options.lifetimeBuckets ?? DEFAULT_LIFETIME_BUCKETS)],
+    registers,
+  });
+  const idleBeforeExpiry = new Histogram({
+    name: `${prefix}idle_before_expiry_seconds`,
+    help: 'Time from the last activity to the idle expiry of a session.',
+    buckets: [...(options.idleBuckets ?? idleBucketsAround(supervisor.options.idleTimeout))],
+    registers,
+  });
+
+  // Every label value exists from the start, so `rate()` and `increase()` see the first event.
+  const statistics = supervisor.getStatistics();
+  admitted.inc(statistics.totals.admitted);
+  for (const reason of END_REASONS) ended.inc({ reason }, statistics.endedByReason[reason]);
+  for (const code of REJECTION_CODES) rejected.inc({ code }, 0);
+
+  const unsubscribe = supervisor.subscribe((event: SupervisorEvent) => {
+    if (event.type === 'rejected') {
+      rejected.inc({ code: event.code });
+      return;
+    }
+    if (event.to === 'created' && event.from === undefined) {
+      admitted.inc();
+      return;
+    }
+    if (event.to !== 'expired' || event.reason === undefined) return;
+    ended.inc({ reason: event.reason });
+    lifetime.observe({ reason: event.reason }, Math.max(0, event.at - event.createdAt) / 1000);
+    if (event.reason === 'idle-timeout') {
+      idleBeforeExpiry.observe(Math.max(0, event.at - event.lastActivityAt) / 1000);
+    }
+  });
+
+  return { registry, stop: unsubscribe };
+}
+
+/**
+ * A node:http (and Express) handler that answers a scrape of `registry`. Mount it at the path
+ * you choose; it answers whatever it is given, so route (and protect) before calling it.
+ *
+ * @example
+ * ```ts
+ * const scrape = metricsHandler(registry);
+ * app.get('/metrics', scrape);                                   // Express
+ * if (path === '/metrics') return void scrape(req, res);          // node:http
+ * ```
+ */
+export function metricsHandler(
+  registry: AnyRegistry,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (_req, res) => {
+    try {
+      const body = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(body);
+    } catch (error) {
+      // A failing collector must answer the scrape, not crash the server that serves it.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`metrics collection failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  };
+}
