@@ -341,7 +341,8 @@ export class SessionSupervisor<TServer = unknown> {
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     if (this.stopped) return this.stopped;
-    const grace = toMilliseconds('grace', options.grace ?? '10s');
+    // 0 means: retire every session now, in-flight requests included.
+    const grace = options.grace === 0 ? 0 : toMilliseconds('grace', options.grace ?? '10s');
     this.stopped = new Promise<void>((resolve) => {
       const subscription = this.actor.subscribe({
         complete: () => {

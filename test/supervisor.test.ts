@@ -550,3 +550,20 @@ describe('options (code invalid-option, data.option names the option)', () => {
     expect([before, supervisor.has(session.id)]).toEqual(['idle', false]);
   });
 });
+
+describe('shutdown with no grace', () => {
+  it('retires a session with a request in flight at once when grace is 0', async () => {
+    const clock = new SimulatedClock();
+    const supervisor = createSessionSupervisor({ clock });
+    const session = supervisor.open();
+    await session.ready();
+    session.markInitialized();
+    session.beginRequest();
+
+    const stopped = supervisor.shutdown({ grace: 0 });
+    clock.increment(0);
+
+    expect((await session.whenDisposed()).reason).toBe('shutdown');
+    await stopped;
+  });
+});
