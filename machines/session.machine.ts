@@ -11,7 +11,9 @@ export type SessionEndReason =
   | 'deleted'
   | 'evicted'
   | 'shutdown'
-  | 'failed';
+  | 'failed'
+  /** Taken over by another node of a cluster: it lives on there, only this node's copy ended. */
+  | 'moved';
 
 /** The five lifecycle states, by the names the spec and the logs use. */
 export type SessionStateName = 'created' | 'active' | 'idle' | 'expired' | 'disposed';

@@ -57,6 +57,7 @@ const emptyEnds = (): EndCounts => ({
   evicted: 0,
   shutdown: 0,
   failed: 0,
+  moved: 0,
 });
 
 /** Sessions that hold a slot: everything not yet expired. */

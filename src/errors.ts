@@ -32,6 +32,8 @@ export interface SupervisorErrorData {
   forbidden: { header: 'host' | 'origin'; value: string | null };
   /** `authenticate` refused the request's credentials. */
   unauthorized: { reason: string; wwwAuthenticate?: string };
+  /** The cluster registry (e.g. Redis) could not be reached for an operation that needs it. */
+  'registry-unavailable': { operation: string; retryAfterMs: number };
 }
 
 export type SupervisorErrorCode = keyof SupervisorErrorData;
@@ -86,6 +88,21 @@ export const principalCapacityExceeded = (
 
 export const sessionNotFound = (sessionId: string): SupervisorError<'session-not-found'> =>
   new SupervisorError('session-not-found', { sessionId }, 'Session not found');
+
+export const registryUnavailable = (
+  operation: string,
+  retryAfterMs: number,
+  cause?: unknown,
+): SupervisorError<'registry-unavailable'> => {
+  const error = new SupervisorError(
+    'registry-unavailable',
+    { operation, retryAfterMs },
+    'The session registry is unavailable. Please try again later.',
+  );
+  // Kept for logs; the message sent to clients never includes it.
+  if (cause !== undefined) Object.defineProperty(error, 'cause', { value: cause, enumerable: false });
+  return error;
+};
 
 export const notAdmitting = (
   phase: 'draining' | 'stopped',

@@ -50,6 +50,7 @@ const END_REASONS: readonly SessionEndReason[] = [
   'evicted',
   'shutdown',
   'failed',
+  'moved',
 ];
 
 const REJECTION_CODES: readonly RejectionCode[] = ['capacity', 'principal-capacity', 'draining'];

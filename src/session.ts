@@ -190,8 +190,9 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   }
 
   /** @internal Called by the runtime when the session leaves the live states. */
-  settleEnded(error: unknown): void {
-    this.readyState?.reject(error);
+  settleEnded(): void {
+    // Built only when someone waits: most sessions end long after anybody awaited `ready()`.
+    if (this.readyState && !this.prepared) this.readyState.reject(sessionNotFound(this.id));
   }
 
   /** @internal Called by the runtime when the session is disposed. */

@@ -76,6 +76,11 @@ export interface OpenSessionOptions {
    * `maxSessionsPerPrincipal` counts per principal. Anonymous sessions have none.
    */
   principal?: string;
+  /**
+   * @internal For cluster admission and takeover only: the id the cluster registry reserved (a
+   * uuid v4 generated on admission, never client input). Default: a new uuid v4.
+   */
+  sessionId?: string;
 }
 
 export interface ShutdownOptions {
@@ -219,7 +224,7 @@ export class SessionSupervisor<TServer = unknown> {
       throw notAdmitting('stopped', this.options.retryAfter);
     }
     const admission: Admission = {
-      sessionId: uuidv4(),
+      sessionId: options.sessionId ?? uuidv4(),
       metadata: options.metadata,
       principal: options.principal,
       rejected: undefined,
@@ -403,7 +408,7 @@ export class SessionSupervisor<TServer = unknown> {
       // Requests still open die with the session; their late `done()` calls are no-ops.
       this.inFlight -= context.requestsInFlight;
       this.releasePrincipalSlot(session.principal);
-      session.settleEnded(sessionNotFound(session.id));
+      session.settleEnded();
     }
     if (to === 'disposed') {
       session.settleDisposed({

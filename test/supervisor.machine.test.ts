@@ -264,6 +264,7 @@ describe('supervisor machine: session reports (SESSION.MOVED)', () => {
         evicted: 0,
         shutdown: 0,
         failed: 0,
+        moved: 0,
         [reason]: 1,
       });
     },

@@ -145,6 +145,7 @@ class Model {
     evicted: 0,
     shutdown: 0,
     failed: 0,
+    moved: 0,
   };
 
   constructor(

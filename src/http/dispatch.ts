@@ -19,6 +19,13 @@ export interface RequestExtras {
   parsedBody?: unknown;
   /** Verified credentials, passed on to the MCP server's handlers (`extra.authInfo`). */
   authInfo?: AuthInfo;
+  /**
+   * @internal Set by the node adapter: reads the body straight off the `IncomingMessage`, so the
+   * web `Request` never has to build a body stream.
+   */
+  readBody?: (limitBytes: number) => Promise<string>;
+  /** @internal Set by the node adapter: calls `settle` once the node response is over. */
+  onDelivered?: (settle: () => void) => void;
 }
 
 export interface DispatchOptions extends HostValidationOptions {
@@ -45,8 +52,16 @@ export interface DispatchHost<TSession extends SupervisedSession<unknown>> {
   readonly dispatch: DispatchOptions;
   readonly logger: Logger | undefined;
   get(sessionId: string): TSession | undefined;
-  /** Admits a session for an `initialize` request (throws `capacity-exceeded` / `draining`). */
-  admit(initialize: InitializeMessage, principal: Principal | undefined): TSession;
+  /**
+   * Admits a session for an `initialize` request (throws `capacity-exceeded` / `draining`). A
+   * clustered supervisor reserves the slot in its registry first, so it answers with a promise.
+   */
+  admit(initialize: InitializeMessage, principal: Principal | undefined): TSession | Promise<TSession>;
+  /**
+   * Asked when `get` misses, before answering 404: a clustered supervisor rebuilds here a session
+   * that another node holds. Without it, a miss is a 404.
+   */
+  recover?(sessionId: string, principalId: string | undefined): Promise<TSession | undefined>;
   close(sessionId: string, reason: SessionEndReason): boolean;
   transportOf(session: TSession): WebStandardStreamableHTTPServerTransport | undefined;
 }
@@ -90,7 +105,10 @@ function requirePostAccept(request: Request): void {
 async function readJsonBody(request: Request, extras: RequestExtras, maxBodyBytes: number): Promise<unknown> {
   requireJsonContentType(request);
   if (extras.parsedBody !== undefined) return extras.parsedBody;
-  return parseJson(await readBodyText(request, maxBodyBytes));
+  const text = extras.readBody
+    ? await extras.readBody(maxBodyBytes)
+    : await readBodyText(request, maxBodyBytes);
+  return parseJson(text);
 }
 
 /**
@@ -140,7 +158,9 @@ async function route<TSession extends SupervisedSession<unknown>>(
   // answer would tell a prober that the id exists.
   const owned = (candidate: TSession | undefined): candidate is TSession =>
     candidate !== undefined && candidate.principal === principal?.id;
-  if (!owned(host.get(sessionId))) throw sessionNotFound(sessionId);
+  if (!owned(host.get(sessionId) ?? (await host.recover?.(sessionId, principal?.id)))) {
+    throw sessionNotFound(sessionId);
+  }
   let parsedBody: unknown;
   if (method === 'POST') {
     parsedBody = await readJsonBody(request, extras, host.dispatch.maxBodyBytes);
@@ -162,11 +182,18 @@ async function route<TSession extends SupervisedSession<unknown>>(
   const settle = method === 'GET' ? session.openStream() : session.beginRequest();
   try {
     const response = await transport.handleRequest(request, passOn(parsedBody, extras));
-    return settleWhenDelivered(response, settle);
+    return deliver(response, settle, extras);
   } catch (error) {
     settle();
     throw error;
   }
+}
+
+/** Keeps the request counted until its response is over: node's own `close`, or the body's end. */
+function deliver(response: Response, settle: () => void, extras: RequestExtras): Response {
+  if (extras.onDelivered === undefined) return settleWhenDelivered(response, settle);
+  extras.onDelivered(settle);
+  return response;
 }
 
 function missingSessionId(method: string): SupervisorError<'missing-session-id'> {
@@ -211,8 +238,10 @@ async function initialize<TSession extends SupervisedSession<unknown>>(
       'Invalid Request: malformed initialize request',
     );
   }
-  // Capacity check and slot reservation, synchronously, before any asynchronous work.
-  const session = host.admit(body, principal);
+  // Capacity check and slot reservation, synchronously, before any asynchronous work (in a cluster,
+  // one atomic registry operation first; awaited only then, so a lone supervisor takes no extra tick).
+  const admitted = host.admit(body, principal);
+  const session = admitted instanceof Promise ? await admitted : admitted;
   const settle = session.beginRequest();
   try {
     await session.ready();
@@ -221,7 +250,7 @@ async function initialize<TSession extends SupervisedSession<unknown>>(
     const response = await transport.handleRequest(request, passOn(body, extras));
     if (response.status === 200) session.markInitialized();
     else host.close(session.id, 'failed');
-    return settleWhenDelivered(response, settle);
+    return deliver(response, settle, extras);
   } catch (error) {
     settle();
     host.close(session.id, 'failed');

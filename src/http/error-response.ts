@@ -34,6 +34,7 @@ const WIRE: Record<SupervisorErrorCode, WireMapping> = {
   forbidden: { status: 403, rpcCode: JSON_RPC.serverError },
   unauthorized: { status: 401, rpcCode: JSON_RPC.serverError },
   'invalid-option': { status: 500, rpcCode: JSON_RPC.internalError },
+  'registry-unavailable': { status: 503, rpcCode: JSON_RPC.serverError },
 };
 
 export const statusOf = (code: SupervisorErrorCode): number => WIRE[code].status;
@@ -42,7 +43,8 @@ function extraHeaders(error: SupervisorError): Record<string, string> {
   if (
     isSupervisorError(error, 'capacity-exceeded') ||
     isSupervisorError(error, 'principal-capacity-exceeded') ||
-    isSupervisorError(error, 'draining')
+    isSupervisorError(error, 'draining') ||
+    isSupervisorError(error, 'registry-unavailable')
   ) {
     return { 'Retry-After': String(Math.max(1, Math.ceil(error.data.retryAfterMs / 1000))) };
   }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { RequestExtras } from './dispatch.js';
+import { readIncomingBody } from './node-body.js';
 
 /** A node:http request, possibly decorated by auth middleware the way the MCP SDK expects. */
 export type NodeRequest = IncomingMessage & { auth?: AuthInfo };
@@ -22,8 +23,15 @@ export function createNodeHandler(
     { overrideGlobalObjects: false },
   );
   return async (req, res, parsedBody) => {
-    const extras: RequestExtras = {};
+    const extras: RequestExtras = {
+      // node's own end of response: cheaper than re-wrapping every SSE body to watch it end.
+      onDelivered: (settle) => {
+        if (res.writableFinished || res.destroyed) settle();
+        else res.once('close', settle);
+      },
+    };
     if (parsedBody !== undefined) extras.parsedBody = parsedBody;
+    else if (!req.readableEnded) extras.readBody = (limitBytes) => readIncomingBody(req, limitBytes);
     if (req.auth !== undefined) extras.authInfo = req.auth;
     extrasByRequest.set(req, extras);
     await listener(req, res);

@@ -510,12 +510,18 @@ function assertNoTimerSurvives(before: SessionSnapshot, after: SessionSnapshot, 
 
 type GraphPath = StatePath<SessionSnapshot, SessionEvent>;
 
-const traversalOptions = (variant: ModelVariant, generator: PathGenerator) => ({
+const traversalOptions = (
+  variant: ModelVariant,
+  generator: PathGenerator,
+  bounds: TraversalBounds,
+  fromState: SessionSnapshot | undefined,
+) => ({
   input: variant.input,
   // A user `events` option replaces xstate's default event descriptors: timers and actor results
   // are produced by `feasibleEvents` itself.
-  events: (snapshot: SessionSnapshot) => feasibleEvents(snapshot, TRAVERSAL_BOUNDS[generator]),
+  events: (snapshot: SessionSnapshot) => feasibleEvents(snapshot, bounds),
   serializeState: generator === 'shortest' ? serializeArrival : serializeState,
+  ...(fromState === undefined ? {} : { fromState }),
 });
 
 /** The events of a path, without the `xstate.init` step `xstate/graph` puts first. */
@@ -525,28 +531,60 @@ const eventsOf = (path: GraphPath): StampedEvent[] =>
 const sequenceKey = (variant: ModelVariant, events: readonly StampedEvent[]): string =>
   JSON.stringify([variant.name, events.map(({ at: _at, ...event }) => event)]);
 
-let generated: GeneratedPaths | undefined;
+/** No cap: any number of requests and streams at once. */
+const UNBOUNDED: TraversalBounds = {
+  requestsInFlight: Number.POSITIVE_INFINITY,
+  openStreams: Number.POSITIVE_INFINITY,
+  busy: Number.POSITIVE_INFINITY,
+};
 
 /**
- * Shortest and simple paths of the session machine for every {@link MODEL_VARIANTS} entry, merged
- * by event sequence (a shortest path is usually also a simple one). Computed once per process.
+ * The machine events of `actions` performed in order from admission, and the snapshot they lead to.
+ * Throws if an action cannot happen where it occurs under the traversal rules.
  */
-export function generateSessionPaths(): GeneratedPaths {
-  if (generated) return generated;
+function eventsOfActions(
+  variant: ModelVariant,
+  actions: readonly ModelAction[],
+): { events: StampedEvent[]; snapshot: SessionSnapshot } {
+  let [snapshot] = initialTransition(sessionMachine, variant.input);
+  const events: StampedEvent[] = [];
+  for (const [index, action] of actions.entries()) {
+    const wanted = JSON.stringify(action);
+    const event = (feasibleEvents(snapshot, UNBOUNDED) as StampedEvent[]).find(
+      (candidate) => JSON.stringify(actionOf(candidate, snapshot)) === wanted,
+    );
+    if (!event) {
+      throw new Error(
+        `Action ${index + 1}, ${describeAction(action)}, cannot happen in ${stateName(snapshot)}`,
+      );
+    }
+    [snapshot] = transition(sessionMachine, snapshot, event as SessionEvent);
+    events.push(event);
+  }
+  return { events, snapshot };
+}
+
+function generate(
+  prefix: readonly ModelAction[],
+  bounds: Readonly<Record<PathGenerator, TraversalBounds>>,
+): GeneratedPaths {
   const merged = new Map<
     string,
     { variant: ModelVariant; events: StampedEvent[]; generators: PathGenerator[] }
   >();
   const counts: Record<PathGenerator, number> = { shortest: 0, simple: 0 };
   for (const variant of MODEL_VARIANTS) {
+    const start = prefix.length ? eventsOfActions(variant, prefix) : undefined;
+    const options = (generator: PathGenerator) =>
+      traversalOptions(variant, generator, bounds[generator], start?.snapshot);
     const byGenerator: Array<[PathGenerator, GraphPath[]]> = [
-      ['shortest', getShortestPaths(sessionMachine, traversalOptions(variant, 'shortest'))],
-      ['simple', getSimplePaths(sessionMachine, traversalOptions(variant, 'simple'))],
+      ['shortest', getShortestPaths(sessionMachine, options('shortest'))],
+      ['simple', getSimplePaths(sessionMachine, options('simple'))],
     ];
     for (const [generator, paths] of byGenerator) {
       counts[generator] += paths.length;
       for (const path of paths) {
-        const events = eventsOf(path);
+        const events = [...(start?.events ?? []), ...eventsOf(path)];
         const key = sequenceKey(variant, events);
         const entry = merged.get(key) ?? { variant, events, generators: [] };
         if (!entry.generators.includes(generator)) entry.generators.push(generator);
@@ -558,8 +596,45 @@ export function generateSessionPaths(): GeneratedPaths {
     ...replay(variant, events),
     generators,
   }));
-  generated = { paths, counts };
+  return { paths, counts };
+}
+
+let generated: GeneratedPaths | undefined;
+
+/**
+ * Shortest and simple paths of the session machine for every {@link MODEL_VARIANTS} entry, merged
+ * by event sequence (a shortest path is usually also a simple one). Computed once per process.
+ */
+export function generateSessionPaths(): GeneratedPaths {
+  generated ??= generate([], TRAVERSAL_BOUNDS);
   return generated;
+}
+
+/**
+ * Shortest and simple paths that begin with `prefix`, for runtimes whose sessions always start the
+ * same way (over HTTP, with the initialize request in flight): the traversal starts from the state
+ * the prefix leads to, under `bounds`, and every path is replayed from admission, prefix included.
+ */
+export function generateSessionPathsAfter(
+  prefix: readonly ModelAction[],
+  bounds: Readonly<Record<PathGenerator, TraversalBounds>> = TRAVERSAL_BOUNDS,
+): GeneratedPaths {
+  return generate(prefix, bounds);
+}
+
+/**
+ * The path a runtime follows when it performs `actions` in order from admission, for runtimes that
+ * reach the machine's states by other routes than the generated ones. Replayed like a generated
+ * path, so its expected states, transitions taken and output come from the machine itself. Throws if
+ * an action cannot happen where it occurs under the traversal rules (a timer that is not the next to
+ * fire, a request ending with none in flight, an event the machine would ignore, …).
+ */
+export function pathOfActions(
+  variant: ModelVariant,
+  actions: readonly ModelAction[],
+  generators: readonly PathGenerator[] = [],
+): ModelPath {
+  return { ...replay(variant, eventsOfActions(variant, actions).events), generators };
 }
 
 /** Ids of the transitions taken by at least one step of `paths`. */
