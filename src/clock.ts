@@ -22,99 +22,121 @@ export const MAX_TIMER_DELAY = 2_147_483_647;
 /** How long timer callbacks may run back to back before the rest wait for the next loop turn. */
 export const TIMER_SLICE_BUDGET_MS = 10;
 
-interface SlicedTimer {
-  timer: NodeJS.Timeout | undefined;
+/** Width of one bucket of the timer wheel: timers fire up to this much late, never early. */
+export const TIMER_RESOLUTION_MS = 10;
+
+/** A scheduled callback; `callback` is cleared once it ran or was cancelled. */
+interface WheelTimer {
   callback: (() => void) | undefined;
+  bucket: number;
 }
 
 /**
- * Runs timer callbacks in slices of at most `budgetMs`. Node runs every due timer of a turn back
- * to back, without polling I/O in between, so 100 000 sessions whose idle timers fall due together
- * would stall the server for seconds; here a callback that comes due once the slice is spent waits
- * for `setImmediate`, after the poll phase has served the sockets.
+ * Session timeouts on a coarse timer wheel, run in slices.
+ *
+ * - Deadlines are rounded UP to the next {@link TIMER_RESOLUTION_MS} bucket and each bucket owns
+ *   one unref'd Node timer, so 100 000 sessions cost a handful of Node timers, not 100 000 (about
+ *   a tenth of the memory per pending timeout). The trade-off: a timeout fires up to one bucket
+ *   late, never early.
+ * - Node runs every due timer of a turn back to back without polling I/O in between; here a due
+ *   bucket only moves its callbacks to a queue, which runs for at most `budgetMs` per loop turn
+ *   (`setImmediate` between slices), so a crowd of sessions expiring together never stalls the
+ *   server's sockets for long.
  */
-export class TimerSlicer {
-  private sliceStartedAt: number | undefined;
-  private readonly waiting: SlicedTimer[] = [];
-  private drainScheduled = false;
+export class TimerWheel {
+  private readonly buckets = new Map<number, { timers: Set<WheelTimer>; handle: NodeJS.Timeout }>();
+  private queue: WheelTimer[] = [];
+  private head = 0;
+  private draining = false;
 
-  constructor(private readonly budgetMs: number = TIMER_SLICE_BUDGET_MS) {}
+  constructor(
+    private readonly budgetMs: number = TIMER_SLICE_BUDGET_MS,
+    private readonly resolutionMs: number = TIMER_RESOLUTION_MS,
+    /** Where a throwing callback's error goes; by default it is raised as uncaught, as a plain timer's. */
+    private readonly onError: (error: unknown) => void = (error) =>
+      queueMicrotask(() => {
+        throw error;
+      }),
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  /** Timers whose callback is due but deferred to a later turn. */
+  /** Callbacks that are due but wait for a later slice. */
   get backlog(): number {
-    return this.waiting.length;
+    return this.queue.length - this.head;
   }
 
-  schedule(callback: () => void, ms: number): SlicedTimer {
-    const entry: SlicedTimer = { timer: undefined, callback };
-    entry.timer = setTimeout(() => this.due(entry), Math.min(Math.max(0, ms), MAX_TIMER_DELAY));
-    entry.timer.unref();
-    return entry;
-  }
-
-  cancel(entry: SlicedTimer): void {
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
-    entry.timer = undefined;
-    // A deferred entry stays queued but will not run.
-    entry.callback = undefined;
-  }
-
-  private due(entry: SlicedTimer): void {
-    entry.timer = undefined;
-    const now = performance.now();
-    if (this.sliceStartedAt === undefined) {
-      this.sliceStartedAt = now;
-      this.scheduleDrain();
+  schedule(callback: () => void, ms: number): WheelTimer {
+    const due = this.now() + Math.min(Math.max(0, ms), MAX_TIMER_DELAY);
+    const bucket = Math.ceil(due / this.resolutionMs);
+    const timer: WheelTimer = { callback, bucket };
+    let slot = this.buckets.get(bucket);
+    if (!slot) {
+      const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, bucket * this.resolutionMs - this.now()));
+      const handle = setTimeout(() => this.fire(bucket), delay);
+      handle.unref();
+      slot = { timers: new Set(), handle };
+      this.buckets.set(bucket, slot);
     }
-    if (this.waiting.length > 0 || now - this.sliceStartedAt > this.budgetMs) {
-      this.waiting.push(entry);
-      return;
-    }
-    this.run(entry);
+    slot.timers.add(timer);
+    return timer;
   }
 
-  private scheduleDrain(): void {
-    if (this.drainScheduled) return;
-    this.drainScheduled = true;
-    setImmediate(() => this.drain()).unref();
+  cancel(timer: WheelTimer): void {
+    timer.callback = undefined;
+    const slot = this.buckets.get(timer.bucket);
+    if (!slot?.timers.delete(timer) || slot.timers.size > 0) return;
+    clearTimeout(slot.handle);
+    this.buckets.delete(timer.bucket);
+  }
+
+  private fire(bucket: number): void {
+    const slot = this.buckets.get(bucket);
+    if (!slot) return;
+    this.buckets.delete(bucket);
+    for (const timer of slot.timers) this.queue.push(timer);
+    if (!this.draining) this.drain();
   }
 
   private drain(): void {
-    this.drainScheduled = false;
+    this.draining = true;
     const started = performance.now();
-    this.sliceStartedAt = started;
-    let next = 0;
-    while (next < this.waiting.length && performance.now() - started <= this.budgetMs) {
-      const entry = this.waiting[next] as SlicedTimer;
-      next += 1;
-      this.run(entry);
+    while (this.head < this.queue.length) {
+      const timer = this.queue[this.head] as WheelTimer;
+      this.head += 1;
+      const callback = timer.callback;
+      timer.callback = undefined;
+      try {
+        callback?.();
+      } catch (error) {
+        // Reported without wedging the wheel: later callbacks still run.
+        this.onError(error);
+      }
+      if (performance.now() - started > this.budgetMs) break;
     }
-    this.waiting.splice(0, next);
-    this.sliceStartedAt = undefined;
-    if (this.waiting.length > 0) {
-      this.sliceStartedAt = performance.now();
-      this.scheduleDrain();
+    if (this.head < this.queue.length) {
+      setImmediate(() => this.drain()).unref();
+      return;
     }
-  }
-
-  private run(entry: SlicedTimer): void {
-    const callback = entry.callback;
-    entry.callback = undefined;
-    callback?.();
+    this.queue = [];
+    this.head = 0;
+    this.draining = false;
   }
 }
 
 /**
- * Wall-clock time with unref'd, sliced timers: a pending session timeout never keeps a process
- * alive on its own (the HTTP server does that), and a crowd of timeouts falling due together
- * never blocks the event loop for more than about {@link TIMER_SLICE_BUDGET_MS} at a time.
+ * Wall-clock time on a {@link TimerWheel}: a pending session timeout never keeps a process alive on
+ * its own (the HTTP server does that), costs no Node timer of its own, and a crowd of timeouts
+ * falling due together never blocks the event loop for more than about a slice at a time.
  */
-export function createSystemClock(budgetMs: number = TIMER_SLICE_BUDGET_MS): Clock {
-  const slicer = new TimerSlicer(budgetMs);
+export function createSystemClock(
+  budgetMs: number = TIMER_SLICE_BUDGET_MS,
+  resolutionMs: number = TIMER_RESOLUTION_MS,
+): Clock {
+  const wheel = new TimerWheel(budgetMs, resolutionMs);
   return {
     now: () => Date.now(),
-    setTimeout: (callback, ms) => slicer.schedule(callback, ms),
-    clearTimeout: (handle) => slicer.cancel(handle as SlicedTimer),
+    setTimeout: (callback, ms) => wheel.schedule(callback, ms),
+    clearTimeout: (handle) => wheel.cancel(handle as WheelTimer),
   };
 }
 

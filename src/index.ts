@@ -5,6 +5,7 @@ export type {
 } from '../machines/session.machine.js';
 export type { RejectionCode, StateCounts, WhenFull } from '../machines/supervisor.machine.js';
 export { type Clock, systemClock } from './clock.js';
+export * from './cluster/index.js';
 export {
   isSupervisorError,
   SupervisorError,

@@ -1,4 +1,5 @@
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { ClusterNode, type ClusterOptions } from './cluster/node.js';
 import { SupervisorError } from './errors.js';
 import {
   type Authenticate,
@@ -13,7 +14,7 @@ import { DEFAULT_MAX_BODY_BYTES } from './http/request-body.js';
 import { DEFAULT_MAX_EVENTS_PER_SESSION } from './mcp/event-store.js';
 import { connectSessionTransport, type McpServerLike } from './mcp/session-transport.js';
 import type { SupervisedSession } from './session.js';
-import { SessionSupervisor, type SessionSupervisorOptions } from './supervisor.js';
+import { SessionSupervisor, type SessionSupervisorOptions, type ShutdownOptions } from './supervisor.js';
 
 /** Options of {@link createSessionSupervisor}: the core options plus how to serve HTTP. */
 export interface McpSessionSupervisorOptions<TServer = McpServerLike>
@@ -37,6 +38,11 @@ export interface McpSessionSupervisorOptions<TServer = McpServerLike>
   authenticate?: Authenticate;
   /** Metadata recorded on a session from its `initialize`. Default: client info and protocol version. */
   sessionMetadata?: (initialize: InitializeMessage) => Record<string, unknown>;
+  /**
+   * Scale-out: share sessions with other nodes through a registry (`RedisClusterRegistry`), so the
+   * cap is cluster-wide and any node serves any session. Default: this process alone, in memory.
+   */
+  cluster?: ClusterOptions;
 }
 
 const invalid = (option: string, value: unknown, expected: string) =>
@@ -71,6 +77,14 @@ const defaultMetadata = (initialize: InitializeMessage): Record<string, unknown>
   clientInfo: initialize.params.clientInfo,
   protocolVersion: initialize.params.protocolVersion,
 });
+
+/** `McpServer.isConnected()`, or the low-level `Server`'s transport. */
+const isConnected = (server: McpServerLike): boolean => {
+  const candidate = server as { isConnected?: () => boolean; transport?: unknown };
+  return typeof candidate.isConnected === 'function'
+    ? candidate.isConnected()
+    : candidate.transport !== undefined;
+};
 
 const isMcpServer = (server: unknown): server is McpServerLike =>
   typeof (server as { connect?: unknown } | undefined)?.connect === 'function';
@@ -107,6 +121,9 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
     WebStandardStreamableHTTPServerTransport
   >();
   private readonly maxEventsPerSession: number | undefined;
+  /** This supervisor's membership in a cluster, when created with the `cluster` option. */
+  readonly cluster: ClusterNode<SupervisedSession<TServer>> | undefined;
+  private clusterStopped: Promise<void> | undefined;
 
   constructor(options: McpSessionSupervisorOptions<TServer> = {}) {
     super(options);
@@ -125,15 +142,28 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
       throw invalid('authenticate', options.authenticate, 'a function');
     }
     const sessionMetadata = options.sessionMetadata ?? defaultMetadata;
+    const cluster =
+      options.cluster === undefined
+        ? undefined
+        : new ClusterNode(this, options.cluster, sessionMetadata, options.logger);
+    this.cluster = cluster;
     const host: DispatchHost<SupervisedSession<TServer>> = {
       dispatch,
       logger: options.logger,
-      get: (sessionId) => this.get(sessionId),
-      admit: (initialize, principal) =>
-        this.open({
-          metadata: sessionMetadata(initialize),
-          ...(principal === undefined ? {} : { principal: principal.id }),
-        }),
+      get: cluster ? (sessionId) => cluster.get(sessionId) : (sessionId) => this.get(sessionId),
+      admit: cluster
+        ? (initialize, principal) => cluster.admit(initialize, principal?.id)
+        : (initialize, principal) =>
+            this.open({
+              metadata: sessionMetadata(initialize),
+              ...(principal === undefined ? {} : { principal: principal.id }),
+            }),
+      ...(cluster
+        ? {
+            recover: (sessionId: string, principalId: string | undefined) =>
+              cluster.recover(sessionId, principalId),
+          }
+        : {}),
       close: (sessionId, reason) => this.close(sessionId, reason),
       transportOf: (session) => {
         const transport = this.transports.get(session);
@@ -152,6 +182,13 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
     server: TServer,
   ): Promise<void> {
     if (!isMcpServer(server)) return;
+    if (isConnected(server)) {
+      // Shared with another session: closing it on our failure would end that session too.
+      this.borrowedServers.add(server);
+      throw new Error(
+        'createServer returned a server that is already connected: return a new server per session',
+      );
+    }
     const transport = await connectSessionTransport(session as SupervisedSession<McpServerLike>, server, {
       maxEventsPerSession: this.maxEventsPerSession,
       onDeleted: () => {
@@ -163,6 +200,17 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
       },
     });
     this.transports.set(session, transport);
+    // A session taken over from another node gets its handshake replayed before it is ready.
+    if (this.cluster) await this.cluster.restore(session, transport);
+  }
+
+  /** As {@link SessionSupervisor.shutdown}; a cluster member then stops listening to the registry. */
+  override shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const stopped = super.shutdown(options);
+    const cluster = this.cluster;
+    if (cluster === undefined) return stopped;
+    this.clusterStopped ??= stopped.then(() => cluster.stop());
+    return this.clusterStopped;
   }
 }
 

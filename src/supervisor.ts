@@ -134,6 +134,8 @@ export class SessionSupervisor<TServer = unknown> {
   private draining = false;
   private stopped: Promise<void> | undefined;
   private readonly listeners = new Set<SupervisorListener>();
+  /** Servers `createServer` returned that belong to something else: never closed by a release. */
+  protected readonly borrowedServers = new WeakSet<object>();
   /** Refusals after the supervisor actor has stopped, when it can no longer count them itself. */
   private rejectedAfterStop = 0;
   /** Live sessions per principal, for `maxSessionsPerPrincipal`; principals with none are dropped. */
@@ -518,7 +520,7 @@ export class SessionSupervisor<TServer = unknown> {
     session.cleanups = undefined;
     const target = server ?? session.server;
     session.server = undefined;
-    if (hasClose(target)) steps.push(() => target.close());
+    if (hasClose(target) && !this.borrowedServers.has(target)) steps.push(() => target.close());
     let failure: unknown;
     for (const step of steps) {
       try {

@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { createSystemClock, MAX_TIMER_DELAY, TimerSlicer } from '../src/clock.js';
+import { createSystemClock, MAX_TIMER_DELAY, TimerWheel } from '../src/clock.js';
 import { forEachInSlices } from '../src/slices.js';
 
 /** Keeps the CPU busy, as a heavy timer callback (an expiring session) would. */
@@ -19,9 +20,9 @@ const waitFor = async (done: () => boolean, limitMs = 2_000): Promise<void> => {
   while (!done() && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 1));
 };
 
-describe('TimerSlicer', () => {
+describe('TimerWheel', () => {
   it('lets other work run once callbacks due together have used up the slice budget', async () => {
-    const slicer = new TimerSlicer(10);
+    const slicer = new TimerWheel(10, 1);
     const order: string[] = [];
     for (let i = 0; i < 8; i += 1) {
       slicer.schedule(() => {
@@ -36,7 +37,7 @@ describe('TimerSlicer', () => {
   });
 
   it('runs every due callback, in the order they fell due', async () => {
-    const slicer = new TimerSlicer(1);
+    const slicer = new TimerWheel(1, 1);
     const ran: number[] = [];
     for (let i = 0; i < 20; i += 1) {
       slicer.schedule(() => {
@@ -50,11 +51,11 @@ describe('TimerSlicer', () => {
   });
 
   it('never runs a callback cancelled while it waited for its slice', async () => {
-    const slicer = new TimerSlicer(5);
+    const slicer = new TimerWheel(5, 1);
     const ran: number[] = [];
     const entries = Array.from({ length: 6 }, (_, i) =>
       slicer.schedule(() => {
-        if (i === 0) slicer.cancel(entries[5] as ReturnType<TimerSlicer['schedule']>);
+        if (i === 0) slicer.cancel(entries[5] as ReturnType<TimerWheel['schedule']>);
         busy(3);
         ran.push(i);
       }, 1),
@@ -64,8 +65,33 @@ describe('TimerSlicer', () => {
     expect(ran).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('fires no earlier than asked, and at most one bucket late', async () => {
+    const wheel = new TimerWheel(10, 10);
+    const started = Date.now();
+    let firedAfter = -1;
+    wheel.schedule(() => (firedAfter = Date.now() - started), 25);
+    await waitFor(() => firedAfter >= 0);
+    expect(firedAfter).toBeGreaterThanOrEqual(25);
+    expect(firedAfter).toBeLessThan(25 + 10 + 40); // one bucket, plus scheduling slack on a busy machine
+  });
+
+  it('keeps running later callbacks when one throws, and reports the error', async () => {
+    const errors: unknown[] = [];
+    const wheel = new TimerWheel(10, 1, (error) => errors.push(error));
+    const ran: string[] = [];
+    wheel.schedule(() => {
+      throw new Error('boom');
+    }, 1);
+    wheel.schedule(() => ran.push('after'), 1);
+    await waitFor(() => ran.length === 1);
+    expect({ ran, errors: errors.map((e) => (e as Error).message) }).toEqual({
+      ran: ['after'],
+      errors: ['boom'],
+    });
+  });
+
   it('never runs a callback cancelled before it fell due', async () => {
-    const slicer = new TimerSlicer();
+    const slicer = new TimerWheel();
     let ran = false;
     slicer.cancel(slicer.schedule(() => (ran = true), 1));
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -75,10 +101,17 @@ describe('TimerSlicer', () => {
 
 describe('systemClock', () => {
   it('does not keep the process alive for a pending timer', () => {
-    const clock = createSystemClock();
-    const handle = clock.setTimeout(() => {}, 60_000) as { timer: NodeJS.Timeout };
-    expect(handle.timer.hasRef()).toBe(false);
-    clock.clearTimeout(handle);
+    const script =
+      "import { createSystemClock } from './src/clock.ts'; createSystemClock().setTimeout(() => {}, 60_000);";
+    const started = Date.now();
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: process.cwd(),
+      timeout: 15_000,
+    });
+    expect({ status: result.status, quick: Date.now() - started < 15_000 }).toEqual({
+      status: 0,
+      quick: true,
+    });
   });
 
   it('clamps delays longer than a Node timer can wait instead of firing at once', async () => {

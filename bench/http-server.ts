@@ -1,0 +1,93 @@
+/**
+ * Child process of the end-to-end benchmark (`bench/http.bench.ts` forks it): serves one kind of
+ * server on 127.0.0.1 on an ephemeral port, so the load generator has its own process and core.
+ * Answers heap and CPU readings over IPC and exits on `stop` (or when the parent goes away).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createSessionSupervisor } from '../src/index.js';
+import { createBareSdkServer } from './bare-sdk-server.js';
+import { type ChildMessage, isServerKind, type ParentMessage, type ServerKind } from './http-ipc.js';
+import { createBenchMcpServer } from './http-tools.js';
+import { collectGarbage } from './timing.js';
+
+const HOST = '127.0.0.1';
+
+interface Started {
+  readonly server: http.Server;
+  sessions(): number;
+}
+
+function listen(server: http.Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, HOST, () => resolve());
+  });
+}
+
+async function start(kind: ServerKind): Promise<Started> {
+  if (kind === 'bare') {
+    const bare = createBareSdkServer(createBenchMcpServer);
+    const server = http.createServer((req, res) => {
+      void bare.handleRequest(req, res);
+    });
+    await listen(server);
+    return { server, sessions: () => bare.transports.size };
+  }
+  const supervisor = createSessionSupervisor({
+    createServer: createBenchMcpServer,
+    maxSessions: 1_000_000,
+    idleTimeout: '1h',
+  });
+  if (kind === 'supervisor') {
+    const server = http.createServer((req, res) => {
+      void supervisor.handleRequest(req, res);
+    });
+    await listen(server);
+    return { server, sessions: () => supervisor.size };
+  }
+  const server = await new Promise<http.Server>((resolve) => {
+    const created = serve({ fetch: (request) => supervisor.fetch(request), hostname: HOST, port: 0 }, () =>
+      resolve(created as http.Server),
+    );
+  });
+  return { server, sessions: () => supervisor.size };
+}
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<void> {
+  const kind = process.argv[2];
+  if (!isServerKind(kind)) throw new Error(`unknown server kind: ${String(kind)}`);
+  if (!process.send) throw new Error('run by bench/http.bench.ts (needs an IPC channel)');
+  const { server, sessions } = await start(kind);
+  const stop = (): void => {
+    server.closeAllConnections();
+    server.close();
+    // process.exit still writes a --cpu-prof profile; open sessions need no orderly release here.
+    process.exit(0);
+  };
+  process.on('message', (message: ParentMessage) => {
+    switch (message.type) {
+      case 'heap':
+        collectGarbage();
+        send({ type: 'heap', heapUsed: process.memoryUsage().heapUsed, sessions: sessions() });
+        break;
+      case 'cpu': {
+        const { user, system } = process.cpuUsage();
+        send({ type: 'cpu', user, system });
+        break;
+      }
+      case 'stop':
+        stop();
+        break;
+    }
+  });
+  process.on('disconnect', stop);
+  send({ type: 'ready', port: (server.address() as AddressInfo).port });
+}
+
+await main();

@@ -1,0 +1,90 @@
+/**
+ * Measuring helpers shared by the benchmark cases: a monotonic clock, forced garbage collection,
+ * heap readings and repeated-batch sampling with a median (robust to one GC pause in one batch).
+ */
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+
+/** Monotonic nanoseconds: unlike Date.now(), never jumps with wall-clock adjustments. */
+export const now = (): bigint => process.hrtime.bigint();
+
+export const msSince = (start: bigint): number => Number(now() - start) / 1e6;
+
+/** Lets pending promise callbacks and I/O run, e.g. after a burst of synchronous sends. */
+export const yieldToEventLoop = async (): Promise<void> => {
+  await nextMacrotask();
+};
+
+export function collectGarbage(): void {
+  const gc = globalThis.gc;
+  if (typeof gc !== 'function') throw new Error('run with node --expose-gc (npm run bench does)');
+  // Two passes: objects kept alive only by finalizers or weak callbacks of the first pass go in the second.
+  gc();
+  gc();
+}
+
+/** Heap in use after a full collection, so only reachable objects are counted. */
+export function heapUsedAfterGc(): number {
+  collectGarbage();
+  return process.memoryUsage().heapUsed;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  if (sorted.length % 2 === 1) return sorted[mid] ?? Number.NaN;
+  return ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
+}
+
+/** Per-operation cost of a workload, from several timed batches. */
+export interface Sample {
+  /** Median over batches, wall-clock µs per operation. */
+  readonly medianUs: number;
+  readonly bestUs: number;
+  readonly worstUs: number;
+  /**
+   * Median over batches, process CPU µs (user + system, GC threads included) per operation. Other
+   * processes on the machine inflate wall time but hardly this, so it is the steadier cost figure.
+   */
+  readonly cpuUs: number;
+  /** Operations timed (warm-up excluded). */
+  readonly ops: number;
+  readonly batches: number;
+}
+
+export interface SampleOptions {
+  readonly opsPerBatch: number;
+  readonly batches: number;
+  readonly warmupOps: number;
+  /** Stop adding batches once this much time was spent timing (slow cases); at least one batch runs. */
+  readonly budgetMs?: number;
+}
+
+/**
+ * Runs `work(ops)` once untimed to warm the JIT at the current size, then `batches` timed times,
+ * and reports µs per operation. A median of several batches keeps one GC pause from deciding.
+ */
+export async function sample(
+  work: (ops: number) => unknown,
+  { opsPerBatch, batches, warmupOps, budgetMs = Number.POSITIVE_INFINITY }: SampleOptions,
+): Promise<Sample> {
+  if (warmupOps > 0) await work(warmupOps);
+  const perOp: number[] = [];
+  const cpuPerOp: number[] = [];
+  const started = now();
+  while (perOp.length < batches && (perOp.length === 0 || msSince(started) < budgetMs)) {
+    const cpu0 = process.cpuUsage();
+    const t0 = now();
+    await work(opsPerBatch);
+    perOp.push((msSince(t0) * 1000) / opsPerBatch);
+    const cpu = process.cpuUsage(cpu0);
+    cpuPerOp.push((cpu.user + cpu.system) / opsPerBatch);
+  }
+  return {
+    medianUs: median(perOp),
+    cpuUs: median(cpuPerOp),
+    bestUs: Math.min(...perOp),
+    worstUs: Math.max(...perOp),
+    ops: perOp.length * opsPerBatch,
+    batches: perOp.length,
+  };
+}
