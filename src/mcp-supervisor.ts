@@ -167,7 +167,7 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
       close: (sessionId, reason) => this.close(sessionId, reason),
       transportOf: (session) => {
         const transport = this.transports.get(session);
-        if (!transport && session.isLive && !isMcpServer(session.server)) {
+        if (!transport && session.isLive && session.server !== undefined && !isMcpServer(session.server)) {
           options.logger?.error('createServer must return an MCP server (McpServer or Server) to serve HTTP');
         }
         return transport;

@@ -179,7 +179,9 @@ async function route<TSession extends SupervisedSession<unknown>>(
   const session = host.get(sessionId);
   const transport = owned(session) ? host.transportOf(session) : undefined;
   if (!session || !transport) throw sessionNotFound(sessionId);
-  const settle = method === 'GET' ? session.openStream() : session.beginRequest();
+  // A DELETE ends the session rather than using it: counting it would wake an idle session on its way out.
+  const settle =
+    method === 'GET' ? session.openStream() : method === 'DELETE' ? () => {} : session.beginRequest();
   try {
     const response = await transport.handleRequest(request, passOn(parsedBody, extras));
     return deliver(response, settle, extras);
