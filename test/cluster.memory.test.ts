@@ -203,12 +203,24 @@ describe('cluster (in-process registry)', () => {
       send: sendToFetchEntry(supervisor),
       ended: [],
     }));
-    const as = (user: string, send: Send): Send => (request) =>
-      send({ ...request, headers: { ...request.headers, 'x-user': user } });
+    const as =
+      (user: string, send: Send): Send =>
+      (request) =>
+        send({ ...request, headers: { ...request.headers, 'x-user': user } });
     const sessionId = await openRawSession(as('alice', sendToFetchEntry(a)));
     expect((await ping(as('mallory', sendToFetchEntry(b)), sessionId)).status).toBe(404);
     expect((await registry.lookup(sessionId))?.owner).toBe('a');
     expect((await ping(as('alice', sendToFetchEntry(b)), sessionId)).status).toBe(200);
+  });
+
+  it('leaves the sessions of a node that shuts down to the others', async () => {
+    const registry = await startCluster();
+    const sessionId = await openRawSession(node(0).send);
+    await node(0).supervisor.shutdown({ grace: 1 });
+    expect(node(0).ended).toEqual([{ sessionId, reason: 'shutdown' }]);
+    expect((await ping(node(0).send, sessionId)).status).toBe(503); // draining: go elsewhere
+    expect((await ping(node(1).send, sessionId)).status).toBe(200);
+    expect((await registry.lookup(sessionId))?.owner).toBe('b');
   });
 
   it('removes the record when the owner expires the session', async () => {

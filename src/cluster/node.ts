@@ -28,7 +28,20 @@ import type {
 } from './registry.js';
 import { replayInitialize, storedInitialize, toInitializeMessage } from './replay.js';
 
-/** The `cluster` option of `createSessionSupervisor`. */
+/**
+ * The `cluster` option of `createSessionSupervisor`: every node of a cluster gets the same registry
+ * (and the same `maxSessions`, `whenFull`, `idleTimeout`), each its own `nodeId`.
+ *
+ * @example
+ * ```ts
+ * const registry = new RedisClusterRegistry({ url: process.env.REDIS_URL });
+ * const supervisor = createSessionSupervisor({
+ *   createServer,
+ *   maxSessions: 10_000, // for the whole cluster
+ *   cluster: { registry, nodeId: process.env.HOSTNAME, touchInterval: '1s' },
+ * });
+ * ```
+ */
 export interface ClusterOptions {
   /** The store every node of the cluster shares, e.g. a `RedisClusterRegistry`. */
   registry: ClusterRegistry;
@@ -182,7 +195,7 @@ export class ClusterNode<S extends SupervisedSession<unknown>> {
   }
 
   /**
-   * The local session, unless it is being rebuilt (the caller then goes through {@link recover}
+   * @internal The local session, unless it is being rebuilt (the caller then goes through {@link recover}
    * and waits for it) or another node owns it now.
    */
   get(sessionId: string): S | undefined {
@@ -200,7 +213,7 @@ export class ClusterNode<S extends SupervisedSession<unknown>> {
     return held.session.isLive ? held.session : undefined;
   }
 
-  /** Cluster admission: one atomic registry operation, then the local session with the same id. */
+  /** @internal Cluster admission: one atomic registry operation, then the local session with the same id. */
   async admit(initialize: InitializeMessage, principal: string | undefined): Promise<S> {
     const metadata = this.sessionMetadata(initialize);
     const local: OpenSessionOptions = { metadata, ...(principal === undefined ? {} : { principal }) };
@@ -238,7 +251,7 @@ export class ClusterNode<S extends SupervisedSession<unknown>> {
   }
 
   /**
-   * A request for a session this node does not hold: claim it in the registry (the previous owner
+   * @internal A request for a session this node does not hold: claim it in the registry (the previous owner
    * hands it off) and rebuild it here. `undefined` when it is unknown, ended or not the principal's.
    * Concurrent requests for the same session share one takeover.
    */
@@ -251,7 +264,7 @@ export class ClusterNode<S extends SupervisedSession<unknown>> {
   }
 
   /**
-   * Called by the MCP layer once a session's server and transport are connected: a session being
+   * @internal Called by the MCP layer once a session's server and transport are connected: a session being
    * taken over gets its handshake replayed before it counts as ready.
    */
   async restore(session: S, transport: WebStandardStreamableHTTPServerTransport): Promise<void> {
@@ -260,14 +273,16 @@ export class ClusterNode<S extends SupervisedSession<unknown>> {
     await replayInitialize(transport, session.id, held.initialize);
   }
 
-  /** Stops listening and reporting; called once the supervisor has stopped. */
+  /** @internal Stops listening and reporting; called once the supervisor has stopped. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.clearTimer(this.tickTimer);
     this.unsubscribe();
-    await this.listening;
-    await this.stopListening?.().catch(() => {});
+    // Not waiting for a registry that is down: a subscription made later is undone when it lands.
+    const stopListening = () => this.stopListening?.().catch(() => {});
+    if (this.stopListening) await stopListening();
+    else void this.listening.then(stopListening);
   }
 
   private async takeOver(sessionId: string, principal: string | undefined): Promise<S | undefined> {

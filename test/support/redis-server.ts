@@ -1,0 +1,125 @@
+/**
+ * A throwaway redis-server for tests: started on a free 127.0.0.1 port with no persistence
+ * (`--save '' --appendonly no`), stopped (SIGTERM, then SIGKILL) by the test — and killed on
+ * process exit as a last resort, so a failing test never leaves one behind.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+
+/** Whether `redis-server` is on the PATH. */
+export const hasRedisServer = (): boolean =>
+  spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Redis tests run where redis-server exists, and always in CI (where a missing one must fail, not
+ * skip). Elsewhere they are skipped with this reason printed.
+ */
+export function redisTestsSkipReason(): string | undefined {
+  if (hasRedisServer() || process.env.CI) return undefined;
+  return 'redis-server is not on the PATH (apt-get install -y redis-server); skipping the Redis cluster tests';
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sends PING over a raw socket; true on `+PONG`. */
+function pingOnce(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export class RedisServer {
+  private child: ChildProcess | undefined;
+  private output = '';
+
+  private constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts one on a free port (or `port`) and waits until it answers PING (10 s at most). */
+  static async start(port?: number): Promise<RedisServer> {
+    const server = new RedisServer(port ?? (await freePort()));
+    await server.launch();
+    return server;
+  }
+
+  /** Stops it (SIGTERM, SIGKILL after 5 s). Its data is gone: nothing is persisted. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = undefined;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    running.delete(child);
+  }
+
+  /** Stopped and started again on the same port: an empty Redis, as after a crash without persistence. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.launch();
+  }
+
+  private async launch(): Promise<void> {
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    running.add(child);
+    this.child = child;
+    let spawnError: Error | undefined;
+    child.once('error', (error) => {
+      spawnError = error;
+    });
+    const keep = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-4_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    const deadline = Date.now() + 10_000;
+    while (!(await pingOnce(this.port))) {
+      if (spawnError !== undefined) {
+        running.delete(child);
+        this.child = undefined;
+        throw new Error(`redis-server could not be started (${spawnError.message}); .ci/run installs it`);
+      }
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await this.stop();
+        throw new Error(`redis-server did not start on port ${this.port}:\n${this.output}`);
+      }
+      await sleep(50);
+    }
+  }
+}
