@@ -60,6 +60,7 @@ import {
   type SessionStateName,
   type SupervisedSession,
 } from '../src/index.js';
+import { flush, type Gate, gate } from './support/gate.js';
 import {
   closeServer,
   firstText,
@@ -197,28 +198,6 @@ const paths = httpPaths();
 
 // ---------------------------------------------------------------------------------------------
 // Observing the session
-
-interface Gate<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-function gate<T>(): Gate<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => {});
-  return { promise, resolve, reject };
-}
-
-/** Lets promise actors deliver their results: macrotask turns, so every microtask chain has run. */
-async function flush(): Promise<void> {
-  for (let turn = 0; turn < 3; turn += 1) await new Promise((resolve) => setImmediate(resolve));
-}
 
 /** What the supervisor shows of the session; live sessions are found, ended ones are not. */
 interface Observed extends ExpectedSession {
