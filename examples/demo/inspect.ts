@@ -9,82 +9,32 @@
  * so that browser needs internet access; the relay and the MCP server themselves stay on loopback.
  * Connect any MCP client to the MCP URL and watch sessions go created → active → idle → expired.
  */
-import http from 'node:http';
-import pino from 'pino';
-import { createSessionSupervisor, LOOPBACK_HOSTS } from '../../src/index.js';
 import { createStatelyInspection, startInspectorRelay } from '../../src/inspection.js';
-import { createDemoServer } from './tools.js';
+import { startDemo } from './app.js';
 
-const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
-
-const host = '127.0.0.1';
-const port = Number(env('PORT', '3000'));
-const logger = pino(
-  { level: env('LOG_LEVEL', 'info') },
-  process.stdout.isTTY
-    ? pino.transport({ target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname' } })
-    : undefined,
-);
-
-const relay = await startInspectorRelay({ host, port: Number(env('INSPECT_PORT', '8080')) });
+const relay = await startInspectorRelay({
+  host: '127.0.0.1',
+  port: Number(process.env.INSPECT_PORT ?? '8080'),
+});
 const inspection = createStatelyInspection({ url: relay.url });
 
-const supervisor = createSessionSupervisor({
-  createServer: createDemoServer,
-  maxSessions: Number(env('MAX_SESSIONS', '100')),
-  idleTimeout: env('IDLE_TIMEOUT', '60s'),
-  initTimeout: env('INIT_TIMEOUT', '10s'),
-  logger,
-  allowedHosts: LOOPBACK_HOSTS,
+const { origin } = await startDemo({
   inspect: inspection.inspect,
-});
-
-const server = http.createServer((req, res) => {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-  if (path === '/mcp') {
-    void supervisor.handleRequest(req, res);
-    return;
-  }
-  if (path === '/stats' && req.method === 'GET') {
-    res
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ ...supervisor.getStatistics(), inspection: inspection.stats() }));
-    return;
-  }
-  res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: the MCP endpoint is /mcp\n');
-});
-
-await new Promise<void>((resolve, reject) => {
-  server.once('error', reject);
-  server.listen(port, host, () => resolve());
+  afterStop: async () => {
+    // Let the last transitions (every session `disposed`) reach the inspector before the socket closes.
+    await Promise.race([inspection.whenIdle(), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    inspection.stop();
+    await relay.close();
+  },
 });
 
 process.stdout.write(
   [
     '',
-    `  MCP endpoint:      http://${host}:${port}/mcp`,
-    `  statistics:        http://${host}:${port}/stats`,
+    `  MCP endpoint:      ${origin}/mcp`,
+    `  live view:         ${origin}/live/`,
     `  Stately inspector: ${relay.pageUrl}   <- open in a browser (needs internet: it embeds https://stately.ai/inspect)`,
     '',
     '',
   ].join('\n'),
 );
-
-let stopping = false;
-async function stop(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down: draining sessions');
-  await supervisor.shutdown({ grace: env('SHUTDOWN_GRACE', '10s') });
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  // Let the last transitions (every session `disposed`) reach the inspector before the socket closes.
-  await Promise.race([inspection.whenIdle(), new Promise((resolve) => setTimeout(resolve, 1_000))]);
-  inspection.stop();
-  await relay.close();
-  logger.info('stopped');
-  logger.flush();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void stop('SIGTERM'));
-process.on('SIGINT', () => void stop('SIGINT'));

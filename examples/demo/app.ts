@@ -1,0 +1,103 @@
+/**
+ * The demo application, shared by `npm start` (server.ts) and `npm run demo:inspect` (inspect.ts):
+ * an MCP server on loopback whose sessions are supervised, with the live view, metrics and
+ * statistics beside it, and a graceful drain on SIGTERM/SIGINT.
+ */
+import http from 'node:http';
+import pino from 'pino';
+import type { InspectionObserver } from '../../src/index.js';
+import {
+  createLiveView,
+  createSessionSupervisor,
+  createSupervisorMetrics,
+  LOOPBACK_HOSTS,
+  metricsHandler,
+} from '../../src/index.js';
+import { createDemoServer } from './tools.js';
+
+const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
+
+export interface DemoOptions {
+  /** XState inspection observer for the supervisor and every session (see inspect.ts). */
+  inspect?: InspectionObserver;
+  /** Runs after the drain, before the process exits. */
+  afterStop?: () => Promise<void>;
+}
+
+/** Starts the demo and returns where it listens; SIGTERM/SIGINT drain it and exit 0. */
+export async function startDemo(options: DemoOptions = {}): Promise<{ origin: string }> {
+  const port = Number(env('PORT', '3000'));
+  const host = env('HOST', '127.0.0.1');
+  const logger = pino(
+    { level: env('LOG_LEVEL', 'debug') },
+    process.stdout.isTTY
+      ? pino.transport({ target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname' } })
+      : undefined,
+  );
+
+  const supervisor = createSessionSupervisor({
+    createServer: createDemoServer,
+    maxSessions: Number(env('MAX_SESSIONS', '100')),
+    idleTimeout: env('IDLE_TIMEOUT', '60s'),
+    initTimeout: env('INIT_TIMEOUT', '10s'),
+    logger,
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+    // DNS-rebinding protection: only loopback host names, since that is where the demo listens.
+    allowedHosts: host === '127.0.0.1' || host === 'localhost' ? LOOPBACK_HOSTS : undefined,
+  });
+
+  const { registry } = createSupervisorMetrics(supervisor);
+  const scrapeMetrics = metricsHandler(registry);
+  // Refuses peers that are not on loopback and non-loopback Host names, wherever the demo listens.
+  const liveView = createLiveView(supervisor, { basePath: '/live' });
+
+  const server = http.createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/mcp') {
+      void supervisor.handleRequest(req, res);
+      return;
+    }
+    if (liveView(req, res)) return;
+    if (path === '/metrics' && req.method === 'GET') {
+      void scrapeMetrics(req, res);
+      return;
+    }
+    if (path === '/stats' && req.method === 'GET') {
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(supervisor.getStatistics()));
+      return;
+    }
+    res
+      .writeHead(404, { 'content-type': 'text/plain' })
+      .end('Not found: the MCP endpoint is /mcp (also /live/, /metrics, /stats)\n');
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const origin = `http://${host}:${port}`;
+  logger.info(
+    { url: `${origin}/mcp`, live: `${origin}/live/`, metrics: `${origin}/metrics`, stats: `${origin}/stats` },
+    'demo server listening',
+  );
+
+  let stopping = false;
+  async function stop(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining sessions');
+    await supervisor.shutdown({ grace: env('SHUTDOWN_GRACE', '10s') });
+    liveView.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await options.afterStop?.();
+    logger.info('stopped');
+    logger.flush();
+    process.exit(0);
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  return { origin };
+}
