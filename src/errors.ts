@@ -28,6 +28,8 @@ export interface SupervisorErrorData {
   'unsupported-media-type': { contentType: string | null };
   'not-acceptable': { accept: string | null; required: readonly string[] };
   'payload-too-large': { limitBytes: number };
+  /** The request body did not arrive in full within `bodyTimeout` (a slow or stalled client). */
+  'request-timeout': { timeoutMs: number };
   /** Host or Origin not on the allow-list (DNS-rebinding protection). */
   forbidden: { header: 'host' | 'origin'; value: string | null };
   /** `authenticate` refused the request's credentials. */

@@ -10,9 +10,10 @@ import {
   type RequestExtras,
 } from './http/dispatch.js';
 import { createNodeHandler, type NodeHandler } from './http/node-adapter.js';
-import { DEFAULT_MAX_BODY_BYTES } from './http/request-body.js';
+import { DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_BYTES } from './http/request-body.js';
 import { DEFAULT_MAX_EVENTS_PER_SESSION } from './mcp/event-store.js';
 import { connectSessionTransport, type McpServerLike } from './mcp/session-transport.js';
+import { type Duration, toMilliseconds } from './options.js';
 import type { SupervisedSession } from './session.js';
 import { SessionSupervisor, type SessionSupervisorOptions, type ShutdownOptions } from './supervisor.js';
 
@@ -21,6 +22,13 @@ export interface McpSessionSupervisorOptions<TServer = McpServerLike>
   extends SessionSupervisorOptions<TServer> {
   /** Largest request body accepted, in bytes (413 above). Default 4 MiB, as the SDK. */
   maxBodyBytes?: number;
+  /**
+   * Time allowed for a whole request body to arrive, from the moment it is first read (408 with
+   * `Connection: close` after it), so a client that trickles its body cannot hold a request open.
+   * Default `'30s'`. Header size and header time are node:http's own (`maxHeaderSize`,
+   * `headersTimeout`, `requestTimeout` on `http.createServer`).
+   */
+  bodyTimeout?: Duration;
   /** Host names accepted in `Host` (DNS-rebinding protection); unset: no check. See `LOOPBACK_HOSTS`. */
   allowedHosts?: readonly string[] | undefined;
   /** Origins accepted in `Origin` when a request has one; unset: no check. */
@@ -131,9 +139,11 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
     if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
       throw invalid('maxBodyBytes', maxBodyBytes, 'a whole number of bytes ≥ 1');
     }
+    const bodyTimeoutMs = toMilliseconds('bodyTimeout', options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT);
     this.maxEventsPerSession = resolveMaxEvents(options.resumability);
     const dispatch: DispatchOptions = {
       maxBodyBytes,
+      bodyTimeoutMs,
       allowedHosts: resolveStringList('allowedHosts', options.allowedHosts),
       allowedOrigins: resolveStringList('allowedOrigins', options.allowedOrigins),
       authenticate: options.authenticate,

@@ -7,7 +7,7 @@ import type { Logger } from '../logging.js';
 import type { SupervisedSession } from '../session.js';
 import { errorResponse, internalErrorResponse } from './error-response.js';
 import { type HostValidationOptions, validateHostAndOrigin } from './host-validation.js';
-import { isJsonContentType, parseJson, readBodyText } from './request-body.js';
+import { isJsonContentType, parseJson, readBodyText, withinBodyTimeout } from './request-body.js';
 import { settleWhenDelivered } from './response-lifetime.js';
 import { readSessionId } from './session-id.js';
 
@@ -30,6 +30,8 @@ export interface RequestExtras {
 
 export interface DispatchOptions extends HostValidationOptions {
   readonly maxBodyBytes: number;
+  /** Time allowed for a whole request body to arrive, in ms (408 after it). */
+  readonly bodyTimeoutMs: number;
   readonly authenticate: Authenticate | undefined;
 }
 
@@ -102,12 +104,18 @@ function requirePostAccept(request: Request): void {
   }
 }
 
-async function readJsonBody(request: Request, extras: RequestExtras, maxBodyBytes: number): Promise<unknown> {
+async function readJsonBody(
+  request: Request,
+  extras: RequestExtras,
+  options: DispatchOptions,
+): Promise<unknown> {
   requireJsonContentType(request);
   if (extras.parsedBody !== undefined) return extras.parsedBody;
+  const { maxBodyBytes, bodyTimeoutMs } = options;
+  // On node, the 408 carries `Connection: close`: the socket goes with the rest of the late body.
   const text = extras.readBody
-    ? await extras.readBody(maxBodyBytes)
-    : await readBodyText(request, maxBodyBytes);
+    ? await withinBodyTimeout(extras.readBody(maxBodyBytes), bodyTimeoutMs)
+    : await readBodyText(request, maxBodyBytes, bodyTimeoutMs);
   return parseJson(text);
 }
 
@@ -163,7 +171,11 @@ async function route<TSession extends SupervisedSession<unknown>>(
   }
   let parsedBody: unknown;
   if (method === 'POST') {
-    parsedBody = await readJsonBody(request, extras, host.dispatch.maxBodyBytes);
+    parsedBody = await readJsonBody(request, extras, host.dispatch);
+    // JSON-RPC: an empty batch is an invalid request (the SDK would answer it 202, as if accepted).
+    if (Array.isArray(parsedBody) && parsedBody.length === 0) {
+      throw new SupervisorError('invalid-request', { reason: 'empty batch' }, 'Invalid Request: empty batch');
+    }
     if (
       isInitializeMethod(parsedBody) ||
       (Array.isArray(parsedBody) && parsedBody.some(isInitializeMethod))
@@ -221,7 +233,7 @@ async function initialize<TSession extends SupervisedSession<unknown>>(
   principal: Principal | undefined,
 ): Promise<Response> {
   requirePostAccept(request);
-  const body = await readJsonBody(request, extras, host.dispatch.maxBodyBytes);
+  const body = await readJsonBody(request, extras, host.dispatch);
   if (Array.isArray(body)) {
     if (body.some(isInitializeMethod)) {
       throw new SupervisorError(

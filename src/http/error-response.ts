@@ -31,6 +31,7 @@ const WIRE: Record<SupervisorErrorCode, WireMapping> = {
   'unsupported-media-type': { status: 415, rpcCode: JSON_RPC.serverError },
   'not-acceptable': { status: 406, rpcCode: JSON_RPC.serverError },
   'payload-too-large': { status: 413, rpcCode: JSON_RPC.serverError },
+  'request-timeout': { status: 408, rpcCode: JSON_RPC.serverError },
   forbidden: { status: 403, rpcCode: JSON_RPC.serverError },
   unauthorized: { status: 401, rpcCode: JSON_RPC.serverError },
   'invalid-option': { status: 500, rpcCode: JSON_RPC.internalError },
@@ -49,6 +50,8 @@ function extraHeaders(error: SupervisorError): Record<string, string> {
     return { 'Retry-After': String(Math.max(1, Math.ceil(error.data.retryAfterMs / 1000))) };
   }
   if (isSupervisorError(error, 'method-not-allowed')) return { Allow: error.data.allow.join(', ') };
+  // The rest of a body that is late is not worth waiting for: the connection is not reused.
+  if (isSupervisorError(error, 'request-timeout')) return { Connection: 'close' };
   if (isSupervisorError(error, 'unauthorized') && error.data.wwwAuthenticate !== undefined) {
     return { 'WWW-Authenticate': error.data.wwwAuthenticate };
   }
