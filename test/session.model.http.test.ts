@@ -78,12 +78,14 @@ import {
   type ExpectedSession,
   enumerateStateNodes,
   enumerateTransitions,
+  expectedObservation,
   generateSessionPaths,
   generateSessionPathsAfter,
   MODEL_VARIANTS,
   type ModelAction,
   type ModelPath,
   type ModelVariant,
+  type Observed,
   type PathGenerator,
   pathOfActions,
   stateNodesVisited,
@@ -198,18 +200,6 @@ const paths = httpPaths();
 
 // ---------------------------------------------------------------------------------------------
 // Observing the session
-
-/** What the supervisor shows of the session; live sessions are found, ended ones are not. */
-interface Observed extends ExpectedSession {
-  readonly found: boolean;
-}
-
-const isLive = (state: string): boolean => state === 'created' || state === 'active' || state === 'idle';
-
-const expectedObservation = (expected: ExpectedSession): Observed => ({
-  ...expected,
-  found: isLive(expected.state),
-});
 
 /** What one act did: the states the session moved to, and the session afterwards. */
 interface ActOutcome {
@@ -673,7 +663,7 @@ describe('a session served over HTTP follows every generated path the wire can e
           sessionId: runtime.session.id,
         });
       }
-      if (!isLive(path.final.state)) {
+      if (!expectedObservation(path.final).found) {
         // An ended session leaves no client waiting: its transport is closed before its server.
         for (const what of runtime.waitingOn) {
           await expect(runtime.answerEnds(what), `the answer to ${what}`).resolves.toBe(true);

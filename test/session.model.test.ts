@@ -16,9 +16,11 @@ import {
   type ExpectedSession,
   enumerateStateNodes,
   enumerateTransitions,
+  expectedObservation,
   generateSessionPaths,
   type ModelAction,
   type ModelPath,
+  type Observed,
   stateNodesVisited,
   transitionsTaken,
 } from './support/session-model.js';
@@ -28,18 +30,6 @@ const { paths } = generateSessionPaths();
 interface ServerDouble {
   close(): Promise<void>;
 }
-
-/** What the runtime shows of the session; live sessions are found, ended ones are not. */
-interface Observed extends ExpectedSession {
-  readonly found: boolean;
-}
-
-const isLive = (state: string): boolean => state === 'created' || state === 'active' || state === 'idle';
-
-const expectedObservation = (expected: ExpectedSession): Observed => ({
-  ...expected,
-  found: isLive(expected.state),
-});
 
 /** What one step did in the runtime: the states the session moved to, and the session afterwards. */
 interface StepOutcome {

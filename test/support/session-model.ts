@@ -646,3 +646,16 @@ export function transitionsTaken(paths: readonly ModelPath[]): Set<string> {
 export function stateNodesVisited(paths: readonly ModelPath[]): Set<string> {
   return new Set(paths.flatMap((path) => path.stateNodes));
 }
+
+/** What a test observes of the session; live sessions are found by id, ended ones are not. */
+export interface Observed extends ExpectedSession {
+  readonly found: boolean;
+}
+
+const isLiveState = (state: string): boolean => state === 'created' || state === 'active' || state === 'idle';
+
+/** The observation the model predicts for a step. */
+export const expectedObservation = (expected: ExpectedSession): Observed => ({
+  ...expected,
+  found: isLiveState(expected.state),
+});
