@@ -21,6 +21,7 @@ import {
   dropConnections,
   exposeGc,
   heapAfterGc,
+  newTally,
   type SoakOptions,
   type SoakTarget,
   type StormTally,
@@ -54,16 +55,7 @@ const options: SoakOptions = {
 const MB = 1024 * 1024;
 const mb = (bytes: number): string => (bytes / MB).toFixed(2);
 
-const totals: StormTally = {
-  admitted: 0,
-  refused: 0,
-  refusedWithoutRetryAfter: 0,
-  deleted: 0,
-  hungUp: 0,
-  abandoned: 0,
-  lostToExpiry: 0,
-  unexpected: [],
-};
+const totals: StormTally = newTally();
 
 function add(tally: StormTally): void {
   totals.admitted += tally.admitted;

@@ -77,19 +77,6 @@ export function toMilliseconds(option: string, value: Duration): number {
   return Math.ceil(msValue);
 }
 
-const ALLOWED_KEYS = new Set<string>([
-  'maxSessions',
-  'idleTimeout',
-  'initTimeout',
-  'maxLifetime',
-  'disposeTimeout',
-  'whenFull',
-  'streamsCountAsActivity',
-  'retryAfter',
-  'maxSessionsPerPrincipal',
-  'clock',
-]);
-
 /**
  * Validates every core option up front (as lru-cache does) so a typo fails at start-up, not at the
  * first full house. Unknown keys are left to the caller: options objects are shared with the HTTP layer.
@@ -136,6 +123,3 @@ export function resolveCoreOptions(options: SupervisorCoreOptions): ResolvedCore
     clock,
   };
 }
-
-/** True for the keys `resolveCoreOptions` reads; lets wrappers reject misspelled options. */
-export const isCoreOptionKey = (key: string): boolean => ALLOWED_KEYS.has(key);

@@ -38,8 +38,6 @@ const WIRE: Record<SupervisorErrorCode, WireMapping> = {
   'registry-unavailable': { status: 503, rpcCode: JSON_RPC.serverError },
 };
 
-export const statusOf = (code: SupervisorErrorCode): number => WIRE[code].status;
-
 function extraHeaders(error: SupervisorError): Record<string, string> {
   if (
     isSupervisorError(error, 'capacity-exceeded') ||

@@ -1,12 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { SupervisorError } from '../errors.js';
-
-const tooLarge = (limitBytes: number) =>
-  new SupervisorError(
-    'payload-too-large',
-    { limitBytes },
-    `Payload too large: the limit is ${limitBytes} bytes`,
-  );
+import { tooLarge } from './request-body.js';
 
 /**
  * Reads a node request body up to `limitBytes` (the node twin of `readBodyText`): refuses a declared

@@ -10,7 +10,8 @@ export function isJsonContentType(value: string | null): boolean {
   return mediaType === 'application/json';
 }
 
-const tooLarge = (limitBytes: number) =>
+/** `payload-too-large` (413), for both body readers. */
+export const tooLarge = (limitBytes: number): SupervisorError<'payload-too-large'> =>
   new SupervisorError(
     'payload-too-large',
     { limitBytes },

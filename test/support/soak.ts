@@ -258,7 +258,8 @@ export async function stopSoakTarget(target: SoakTarget): Promise<void> {
 // A storm of sessions
 // ---------------------------------------------------------------------------------------------
 
-const newTally = (): StormTally => ({
+/** A tally with nothing counted yet. */
+export const newTally = (): StormTally => ({
   admitted: 0,
   refused: 0,
   refusedWithoutRetryAfter: 0,
