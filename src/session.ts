@@ -2,7 +2,7 @@ import type { Actor } from 'xstate';
 import type { SessionOutput, SessionStateName, sessionMachine } from '../machines/session.machine.js';
 import { sessionNotFound } from './errors.js';
 import type { Logger } from './logging.js';
-import type { RegistryEntry } from './registry.js';
+import type { RecencyList, RegistryEntry } from './registry.js';
 
 /** A point-in-time description of one session, safe to serialize. */
 export interface SessionInfo {
@@ -72,6 +72,9 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   olderLive: RegistryEntry | undefined = undefined;
   newerLive: RegistryEntry | undefined = undefined;
   onLiveList = false;
+  lessRecent: RegistryEntry | undefined = undefined;
+  moreRecent: RegistryEntry | undefined = undefined;
+  recencyList: RecencyList<RegistryEntry> | undefined = undefined;
   /** Release steps registered by the embedding layer (transport, event store), run last-in first-out. */
   cleanups: Array<() => unknown> | undefined = undefined;
   private readyState: Deferred<TServer | undefined> | undefined = undefined;

@@ -404,7 +404,7 @@ export class SessionSupervisor<TServer = unknown> {
       return;
     }
     session.state = to;
-    if (to === 'active') this.registry.markNotIdle(session);
+    if (to === 'active') this.registry.markBusy(session);
     if (to === 'expired') {
       this.registry.markEnded(session);
       // Requests still open die with the session; their late `done()` calls are no-ops.

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type RegistryEntry, SessionRegistry } from '../src/registry.js';
+import { RecencyList, type RegistryEntry, SessionRegistry } from '../src/registry.js';
 
 const entry = (id: string): RegistryEntry => ({
   id,
@@ -85,7 +86,7 @@ describe('SessionRegistry: least recently active idle session', () => {
     registry.markIdle(get('b'));
     registry.markIdle(get('c'));
 
-    registry.markNotIdle(get('a'));
+    registry.markBusy(get('a'));
 
     expect(registry.leastRecentlyActiveIdle()?.id).toBe('b');
   });
@@ -97,7 +98,7 @@ describe('SessionRegistry: least recently active idle session', () => {
 
     for (let next = registry.leastRecentlyActiveIdle(); next; next = registry.leastRecentlyActiveIdle()) {
       order.push(next.id);
-      registry.markNotIdle(next);
+      registry.markBusy(next);
     }
 
     expect(order).toEqual(['a', 'd', 'b', 'c']);
@@ -251,5 +252,78 @@ describe('SessionRegistry: remove', () => {
       oldest: 'a',
       newest: 'c',
     });
+  });
+});
+
+describe('SessionRegistry: least recently active streams-only session (second eviction order)', () => {
+  it('is the one whose last activity is oldest', () => {
+    const { registry, get } = registryWith('a', 'b', 'c');
+    registry.markStreamsOnly(get('c'));
+    registry.markStreamsOnly(get('a'));
+    registry.markStreamsOnly(get('b'));
+
+    expect(registry.leastRecentlyActiveStreamsOnly()?.id).toBe('c');
+  });
+
+  it('holds an entry on one order at a time: going idle takes it off the streams-only order', () => {
+    const { registry, get } = registryWith('a', 'b');
+    registry.markStreamsOnly(get('a'));
+    registry.markStreamsOnly(get('b'));
+
+    registry.markIdle(get('a'));
+
+    expect({
+      streamsOnly: [...registry.streamsOnly.values()].map((e) => e.id),
+      idle: [...registry.idle.values()].map((e) => e.id),
+    }).toEqual({ streamsOnly: ['b'], idle: ['a'] });
+  });
+
+  it('forgets an entry that takes a request (markBusy)', () => {
+    const { registry, get } = registryWith('a');
+    registry.markStreamsOnly(get('a'));
+
+    registry.markBusy(get('a'));
+
+    expect({ first: registry.leastRecentlyActiveStreamsOnly(), size: registry.streamsOnly.size }).toEqual({
+      first: undefined,
+      size: 0,
+    });
+  });
+});
+
+describe('RecencyList: agrees with a plain array model under any sequence of moves', () => {
+  it('keeps order, size and first() of the model', () => {
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    const op = fc.record({
+      list: fc.constantFrom(0, 1),
+      id: fc.constantFrom(...ids),
+      remove: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const lists = [new RecencyList<RegistryEntry>(), new RecencyList<RegistryEntry>()] as const;
+        const model: [string[], string[]] = [[], []];
+        const entries = new Map(ids.map((id) => [id, entry(id)]));
+        for (const { list, id, remove } of ops) {
+          const e = entries.get(id) as RegistryEntry;
+          if (remove) {
+            // remove() acts only on the list the entry is on.
+            lists[list].remove(e);
+            model[list] = model[list].filter((x) => x !== id);
+          } else {
+            lists[list].touch(e);
+            model[0] = model[0].filter((x) => x !== id);
+            model[1] = model[1].filter((x) => x !== id);
+            model[list].push(id);
+          }
+        }
+        for (const index of [0, 1] as const) {
+          expect([...lists[index].values()].map((e) => e.id)).toEqual(model[index]);
+          expect(lists[index].size).toBe(model[index].length);
+          expect(lists[index].first()?.id).toBe(model[index][0]);
+        }
+      }),
+      { numRuns: 300, seed: 9 },
+    );
   });
 });
