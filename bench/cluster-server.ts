@@ -9,10 +9,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type ClusterOptions,
-  createSessionSupervisor,
+  joinCluster,
   MemoryClusterRegistry,
   RedisClusterRegistry,
-} from '../src/index.js';
+} from '../src/cluster/index.js';
+import { createSessionSupervisor } from '../src/index.js';
 import { createBenchMcpServer } from './http-tools.js';
 
 export type ClusterMode = 'local' | 'memory' | 'redis';
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     createServer: createBenchMcpServer,
     maxSessions: 1_000_000,
     idleTimeout: '1h',
-    ...(cluster ? { cluster } : {}),
+    ...(cluster ? { cluster: joinCluster(cluster) } : {}),
   });
   await supervisor.cluster?.ready();
   const server = http.createServer((req, res) => {

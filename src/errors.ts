@@ -34,6 +34,11 @@ export interface SupervisorErrorData {
   forbidden: { header: 'host' | 'origin'; value: string | null };
   /** `authenticate` refused the request's credentials. */
   unauthorized: { reason: string; wwwAuthenticate?: string };
+  /**
+   * An optional feature was used without its library installed (an optional peer dependency):
+   * `package` names what to install, `feature` the subpath export that needs it.
+   */
+  'missing-peer-dependency': { package: string; feature: string };
   /** The cluster registry (e.g. Redis) could not be reached for an operation that needs it. */
   'registry-unavailable': { operation: string; retryAfterMs: number };
 }

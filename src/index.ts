@@ -1,3 +1,11 @@
+/**
+ * The root export: the supervisor and its HTTP entry points. Optional features live behind
+ * subpaths, each loading its own library (an optional peer dependency) only when imported:
+ * `mcp-session-supervisor/cluster` (ioredis for `RedisClusterRegistry`), `/metrics` (prom-client),
+ * `/live-view`, `/inspection` (@statelyai/inspect, ws).
+ *
+ * @module
+ */
 export type {
   SessionEndReason,
   SessionOutput,
@@ -5,7 +13,6 @@ export type {
 } from '../machines/session.machine.js';
 export type { RejectionCode, StateCounts, WhenFull } from '../machines/supervisor.machine.js';
 export { type Clock, systemClock } from './clock.js';
-export * from './cluster/index.js';
 export {
   isSupervisorError,
   SupervisorError,
@@ -27,15 +34,7 @@ export {
 } from './http/dispatch.js';
 export { LOOPBACK_HOSTS } from './http/host-validation.js';
 export type { NodeHandler, NodeRequest } from './http/node-adapter.js';
-export {
-  createLiveView,
-  type LiveEvent,
-  type LiveSession,
-  type LiveSnapshot,
-  type LiveViewHandler,
-  type LiveViewOptions,
-} from './live-view/index.js';
-export type { Logger } from './logging.js';
+export type { LogFn, Logger } from './logging.js';
 export { BoundedEventStore } from './mcp/event-store.js';
 export type { McpServerLike } from './mcp/session-transport.js';
 export {
@@ -43,14 +42,8 @@ export {
   McpSessionSupervisor,
   type McpSessionSupervisorOptions,
 } from './mcp-supervisor.js';
-export {
-  type AnyRegistry,
-  createSupervisorMetrics,
-  metricsHandler,
-  type SupervisorMetrics,
-  type SupervisorMetricsOptions,
-} from './metrics.js';
 export { type Duration, type SupervisorCoreOptions, toMilliseconds } from './options.js';
+export type { ClusterAttachment, ClusterMembership } from './placement.js';
 export type { SessionContext, SessionInfo, SupervisedSession } from './session.js';
 export {
   type InspectionObserver,

@@ -27,10 +27,21 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { type AddressInfo, isIPv4, isIPv6 } from 'node:net';
-import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
-import { WebSocket, WebSocketServer } from 'ws';
+import type { StatelyInspectionEvent } from '@statelyai/inspect';
+import type { WebSocket as WebSocketType } from 'ws';
 import type { AnyEventObject, InspectionEvent, MachineContext, Observer } from 'xstate';
 import { SupervisorError } from './errors.js';
+import { importPeer } from './peer.js';
+
+// Optional peer dependencies, loaded by this subpath only; missing ones fail the import with a
+// `missing-peer-dependency` error naming the package.
+const FEATURE = 'mcp-session-supervisor/inspection';
+const { createInspector } = await importPeer(
+  '@statelyai/inspect',
+  FEATURE,
+  () => import('@statelyai/inspect'),
+);
+const { WebSocket, WebSocketServer } = await importPeer('ws', FEATURE, () => import('ws'));
 
 /** The relay's default port, the same as `@statelyai/inspect/server`. */
 export const DEFAULT_INSPECTOR_PORT = 8080;
@@ -238,7 +249,7 @@ const MAX_SOCKET_BACKLOG_BYTES = 8 * 1024 * 1024;
  * reconnects after a close on an unref'd timer, and after `stop()` neither reconnects nor sends.
  */
 class RelaySocketAdapter implements InspectionAdapter {
-  private socket: WebSocket | undefined;
+  private socket: WebSocketType | undefined;
   private readonly backlog: string[] = [];
   private reconnectTimer: NodeJS.Timeout | undefined;
   private started = false;
@@ -616,7 +627,7 @@ export async function startInspectorRelay(options: InspectorRelayOptions = {}): 
   });
 
   const recent: string[] = [];
-  sockets.on('connection', (client: WebSocket) => {
+  sockets.on('connection', (client: WebSocketType) => {
     for (const message of recent) client.send(message);
     client.on('error', () => {});
     client.on('message', (data, isBinary) => {

@@ -1,8 +1,31 @@
-import type { Logger } from 'pino';
 import type { SessionStateName } from '../machines/session.machine.js';
 import type { SessionTransitionEvent } from './events.js';
 
-export type { Logger };
+/** One level's method of a {@link Logger}: a message, or fields and a message. */
+export interface LogFn {
+  (fields: object, message?: string): void;
+  (message: string): void;
+}
+
+/**
+ * The part of a pino logger the supervisor uses, so a pino instance fits as it is while pino
+ * itself stays out of the install (any logger of this shape works).
+ *
+ * @example
+ * ```ts
+ * import pino from 'pino';
+ * const supervisor = createSessionSupervisor({ createServer, logger: pino() });
+ * ```
+ */
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  isLevelEnabled(level: string): boolean;
+  /** A logger whose lines all carry `bindings` (one per session, bound to its id). */
+  child(bindings: Record<string, unknown>): Logger;
+}
 
 /**
  * Level of the one line each lifecycle transition writes. Creation and the end of a session are

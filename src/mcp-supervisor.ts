@@ -1,5 +1,4 @@
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { ClusterNode, type ClusterOptions } from './cluster/node.js';
 import { SupervisorError } from './errors.js';
 import {
   type Authenticate,
@@ -14,6 +13,12 @@ import { DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_BYTES } from './http/request-bod
 import { DEFAULT_MAX_EVENTS_PER_SESSION } from './mcp/event-store.js';
 import { connectSessionTransport, type McpServerLike } from './mcp/session-transport.js';
 import { type Duration, toMilliseconds } from './options.js';
+import type {
+  ClusterAttachment,
+  ClusterMembership,
+  PlacementContext,
+  SessionPlacement,
+} from './placement.js';
 import type { SupervisedSession } from './session.js';
 import { SessionSupervisor, type SessionSupervisorOptions, type ShutdownOptions } from './supervisor.js';
 
@@ -47,10 +52,11 @@ export interface McpSessionSupervisorOptions<TServer = McpServerLike>
   /** Metadata recorded on a session from its `initialize`. Default: client info and protocol version. */
   sessionMetadata?: (initialize: InitializeMessage) => Record<string, unknown>;
   /**
-   * Scale-out: share sessions with other nodes through a registry (`RedisClusterRegistry`), so the
-   * cap is cluster-wide and any node serves any session. Default: this process alone, in memory.
+   * Scale-out: `joinCluster({ registry })` from `mcp-session-supervisor/cluster` shares sessions with
+   * other nodes through a registry (`RedisClusterRegistry`), so the cap is cluster-wide and any node
+   * serves any session. Default: this process alone, in memory.
    */
-  cluster?: ClusterOptions;
+  cluster?: ClusterAttachment;
 }
 
 const invalid = (option: string, value: unknown, expected: string) =>
@@ -97,6 +103,17 @@ const isConnected = (server: McpServerLike): boolean => {
 const isMcpServer = (server: unknown): server is McpServerLike =>
   typeof (server as { connect?: unknown } | undefined)?.connect === 'function';
 
+function attachCluster<S extends SupervisedSession<unknown>>(
+  attachment: ClusterAttachment | undefined,
+  context: PlacementContext<S>,
+): SessionPlacement<S> | undefined {
+  if (attachment === undefined) return undefined;
+  if (typeof attachment?.attach !== 'function') {
+    throw invalid('cluster', attachment, "joinCluster({ registry }) from 'mcp-session-supervisor/cluster'");
+  }
+  return attachment.attach(context);
+}
+
 /**
  * A {@link SessionSupervisor} that serves MCP Streamable HTTP: one MCP server and one transport
  * per session, for node:http / Express (`handleRequest`) and web-standard runtimes (`fetch`).
@@ -130,7 +147,8 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
   >();
   private readonly maxEventsPerSession: number | undefined;
   /** This supervisor's membership in a cluster, when created with the `cluster` option. */
-  readonly cluster: ClusterNode<SupervisedSession<TServer>> | undefined;
+  readonly cluster: ClusterMembership | undefined;
+  private readonly placement: SessionPlacement<SupervisedSession<TServer>> | undefined;
   private clusterStopped: Promise<void> | undefined;
 
   constructor(options: McpSessionSupervisorOptions<TServer> = {}) {
@@ -152,10 +170,12 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
       throw invalid('authenticate', options.authenticate, 'a function');
     }
     const sessionMetadata = options.sessionMetadata ?? defaultMetadata;
-    const cluster =
-      options.cluster === undefined
-        ? undefined
-        : new ClusterNode(this, options.cluster, sessionMetadata, options.logger);
+    const cluster = attachCluster(options.cluster, {
+      host: this,
+      sessionMetadata,
+      logger: options.logger,
+    });
+    this.placement = cluster;
     this.cluster = cluster;
     const host: DispatchHost<SupervisedSession<TServer>> = {
       dispatch,
@@ -211,13 +231,13 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
     });
     this.transports.set(session, transport);
     // A session taken over from another node gets its handshake replayed before it is ready.
-    if (this.cluster) await this.cluster.restore(session, transport);
+    if (this.placement) await this.placement.restore(session, transport);
   }
 
   /** As {@link SessionSupervisor.shutdown}; a cluster member then stops listening to the registry. */
   override shutdown(options: ShutdownOptions = {}): Promise<void> {
     const stopped = super.shutdown(options);
-    const cluster = this.cluster;
+    const cluster = this.placement;
     if (cluster === undefined) return stopped;
     this.clusterStopped ??= stopped.then(() => cluster.stop());
     return this.clusterStopped;

@@ -1,16 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  Counter,
-  Gauge,
-  Histogram,
-  type OpenMetricsContentType,
-  type PrometheusContentType,
-  Registry,
-} from 'prom-client';
+import type { OpenMetricsContentType, PrometheusContentType, Registry } from 'prom-client';
 import type { SessionEndReason } from '../machines/session.machine.js';
 import type { RejectionCode, TrackedState } from '../machines/supervisor.machine.js';
 import type { SupervisorEvent } from './events.js';
+import { importPeer } from './peer.js';
 import type { SessionSupervisor } from './supervisor.js';
+
+// prom-client is an optional peer dependency: this subpath is the only place that loads it, and
+// importing it without prom-client installed fails with a `missing-peer-dependency` error.
+const {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry: PromRegistry,
+} = await importPeer('prom-client', 'mcp-session-supervisor/metrics', () => import('prom-client'));
 
 /** A prom-client registry of either exposition format. */
 export type AnyRegistry = Registry<PrometheusContentType> | Registry<OpenMetricsContentType>;
@@ -94,7 +97,7 @@ function idleBucketsAround(idleTimeoutMs: number): number[] {
  *
  * @example
  * ```ts
- * import { createSupervisorMetrics, metricsHandler } from 'mcp-session-supervisor';
+ * import { createSupervisorMetrics, metricsHandler } from 'mcp-session-supervisor/metrics';
  * const { registry } = createSupervisorMetrics(supervisor);
  * const scrape = metricsHandler(registry);
  * http.createServer((req, res) => {
@@ -108,7 +111,7 @@ export function createSupervisorMetrics<R extends AnyRegistry = Registry>(
   options: SupervisorMetricsOptions<R> = {},
 ): SupervisorMetrics<R> {
   // Without a registry R is its default, `Registry`, so the new one has the type promised.
-  const registry = options.registry ?? (new Registry() as R);
+  const registry = options.registry ?? (new PromRegistry() as R);
   const prefix = options.prefix ?? 'mcp_session_';
   const registers: AnyRegistry[] = [registry];
 

@@ -1,4 +1,3 @@
-import parseMs from 'ms';
 import type { WhenFull } from '../machines/supervisor.machine.js';
 import { type Clock, MAX_TIMER_DELAY, systemClock } from './clock.js';
 import { SupervisorError } from './errors.js';
@@ -59,6 +58,30 @@ const invalid = (option: string, value: unknown, expected: string): SupervisorEr
     `Invalid option ${option}: ${JSON.stringify(value) ?? String(value)} (expected ${expected})`,
   );
 
+/** Milliseconds per unit, in the spellings the `ms` package accepts (`'30s'`, `'2 hours'`, `'1.5h'`). */
+const UNIT_MS: Record<string, number> = {};
+for (const [ms, names] of [
+  [1, ['ms', 'msec', 'msecs', 'millisecond', 'milliseconds']],
+  [1_000, ['s', 'sec', 'secs', 'second', 'seconds']],
+  [60_000, ['m', 'min', 'mins', 'minute', 'minutes']],
+  [3_600_000, ['h', 'hr', 'hrs', 'hour', 'hours']],
+  [86_400_000, ['d', 'day', 'days']],
+  [604_800_000, ['w', 'week', 'weeks']],
+] as const) {
+  for (const name of names) UNIT_MS[name] = ms;
+}
+
+const DURATION = /^(\d*\.?\d+) *([a-z]*)$/i;
+
+/** A duration string in milliseconds (a bare number is milliseconds), or `undefined` if it is not one. */
+function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text.trim());
+  if (!match) return undefined;
+  const unit = match[2] === '' ? 'ms' : match[2]?.toLowerCase();
+  const factor = unit === undefined ? undefined : UNIT_MS[unit];
+  return factor === undefined ? undefined : Number(match[1]) * factor;
+}
+
 /**
  * Turns a duration into whole milliseconds, or throws a `SupervisorError` naming the option.
  * Durations must be positive and at most 2^31-1 ms (24.8 days), the longest a Node timer waits.
@@ -68,8 +91,7 @@ export function toMilliseconds(option: string, value: Duration): number {
     "a positive number of milliseconds or a duration string such as '30s' or '30m', at most 24.8 days";
   let msValue: number | undefined;
   if (typeof value === 'number') msValue = value;
-  else if (typeof value === 'string' && value.trim() !== '')
-    msValue = parseMs(value.trim() as parseMs.StringValue);
+  else if (typeof value === 'string') msValue = parseDuration(value);
   if (msValue === undefined || !Number.isFinite(msValue) || msValue <= 0 || msValue > MAX_TIMER_DELAY) {
     throw invalid(option, value, expected);
   }

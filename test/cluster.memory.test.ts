@@ -5,11 +5,11 @@
  * against a real redis-server are in cluster.redis.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { joinCluster, MemoryClusterRegistry } from '../src/cluster/index.js';
 import {
   createSessionSupervisor,
   type McpSessionSupervisor,
   type McpSessionSupervisorOptions,
-  MemoryClusterRegistry,
   type SessionEndReason,
 } from '../src/index.js';
 import {
@@ -47,7 +47,7 @@ async function startCluster(options: ClusterTestOptions = {}, count = 3): Promis
       idleTimeout: '1m',
       ...options,
       createServer: toolServerFactory(slow),
-      cluster: { registry, nodeId: id, touchInterval: 10 },
+      cluster: joinCluster({ registry, nodeId: id, touchInterval: 10 }),
     });
     const ended: TestNode['ended'] = [];
     supervisor.subscribe((event) => {
@@ -193,7 +193,7 @@ describe('cluster (in-process registry)', () => {
           const who = request.headers.get('x-user');
           return who === null ? undefined : { id: who };
         },
-        cluster: { registry, nodeId },
+        cluster: joinCluster({ registry, nodeId }),
       });
     const a = make('a');
     const b = make('b');

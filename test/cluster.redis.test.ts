@@ -12,7 +12,7 @@ import {
   type ClusterMessage,
   RedisClusterRegistry,
   type StoredInitialize,
-} from '../src/index.js';
+} from '../src/cluster/index.js';
 import { ClusterNodeProcess, type NodeEnvironment, RoundRobin } from './support/cluster-processes.js';
 import {
   firstText,

@@ -6,13 +6,9 @@
 import http from 'node:http';
 import pino from 'pino';
 import type { InspectionObserver } from '../../src/index.js';
-import {
-  createLiveView,
-  createSessionSupervisor,
-  createSupervisorMetrics,
-  LOOPBACK_HOSTS,
-  metricsHandler,
-} from '../../src/index.js';
+import { createSessionSupervisor, LOOPBACK_HOSTS } from '../../src/index.js';
+import { createLiveView } from '../../src/live-view/index.js';
+import { createSupervisorMetrics, metricsHandler } from '../../src/metrics.js';
 import { createDemoServer } from './tools.js';
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;

@@ -11,10 +11,11 @@ import {
   registryUnavailable,
   SupervisorError,
 } from '../errors.js';
-import type { SupervisorEvent, SupervisorListener } from '../events.js';
+import type { SupervisorEvent } from '../events.js';
 import type { InitializeMessage } from '../http/dispatch.js';
 import type { Logger } from '../logging.js';
-import { type Duration, type ResolvedCoreOptions, toMilliseconds } from '../options.js';
+import { type Duration, toMilliseconds } from '../options.js';
+import type { ClusterAttachment, ClusterHost, SessionPlacement } from '../placement.js';
 import type { SupervisedSession } from '../session.js';
 import type { OpenSessionOptions } from '../supervisor.js';
 import { ActivityReporter, type ReportedSession } from './activity.js';
@@ -29,18 +30,8 @@ import type {
 import { replayInitialize, storedInitialize, toInitializeMessage } from './replay.js';
 
 /**
- * The `cluster` option of `createSessionSupervisor`: every node of a cluster gets the same registry
- * (and the same `maxSessions`, `whenFull`, `idleTimeout`), each its own `nodeId`.
- *
- * @example
- * ```ts
- * const registry = new RedisClusterRegistry({ url: process.env.REDIS_URL });
- * const supervisor = createSessionSupervisor({
- *   createServer,
- *   maxSessions: 10_000, // for the whole cluster
- *   cluster: { registry, nodeId: process.env.HOSTNAME, touchInterval: '1s' },
- * });
- * ```
+ * Options of {@link joinCluster}: every node of a cluster gets the same registry (and the same
+ * `maxSessions`, `whenFull`, `idleTimeout`), each its own `nodeId`.
  */
 export interface ClusterOptions {
   /** The store every node of the cluster shares, e.g. a `RedisClusterRegistry`. */
@@ -57,16 +48,6 @@ export interface ClusterOptions {
    * has in flight before it is retired anyway (reason `moved`). Default `'30s'`.
    */
   handoffGrace?: Duration;
-}
-
-/** What a cluster node needs of its supervisor. */
-export interface ClusterHost<S extends SupervisedSession<unknown>> {
-  readonly options: ResolvedCoreOptions;
-  readonly phase: 'running' | 'draining' | 'stopped';
-  open(options: OpenSessionOptions): S;
-  get(sessionId: string): S | undefined;
-  close(sessionId: string, reason: SessionEndReason): boolean;
-  subscribe(listener: SupervisorListener): () => void;
 }
 
 /** One session this node opened, from admission or takeover until it is disposed here. */
@@ -114,15 +95,10 @@ const defaultNodeId = (): string => `${hostname()}-${process.pid}-${randomBytes(
  * One supervisor's membership in a cluster: admission through the shared registry, takeover of
  * sessions other nodes hold (rebuilt here by replaying their `initialize`), hand-off of sessions
  * other nodes take, release of ended ones, and activity reports. Created by the supervisor when
- * it gets a `cluster` option; applications only read `nodeId` and await `ready()`.
- *
- * @example
- * ```ts
- * const supervisor = createSessionSupervisor({ createServer, cluster: { registry, nodeId: 'node-a' } });
- * await supervisor.cluster?.ready(); // listening for messages about its sessions
- * ```
+ * it gets a `cluster` option made by {@link joinCluster}; applications only read `nodeId` and
+ * await `ready()`.
  */
-export class ClusterNode<S extends SupervisedSession<unknown>> {
+export class ClusterNode<S extends SupervisedSession<unknown>> implements SessionPlacement<S> {
   readonly nodeId: string;
   private readonly registry: ClusterRegistry;
   private readonly limits: ClusterLimits;
@@ -536,4 +512,27 @@ export class ClusterNode<S extends SupervisedSession<unknown>> {
       new Promise((resolve) => setTimeout(resolve, bound).unref()),
     ]);
   }
+}
+
+/**
+ * The `cluster` option of `createSessionSupervisor`: shares sessions with other nodes through a
+ * registry, so the cap is cluster-wide and any node serves any session. Lives in the
+ * `mcp-session-supervisor/cluster` subpath, so the cluster code loads only for those who use it.
+ *
+ * @example
+ * ```ts
+ * import { joinCluster, RedisClusterRegistry } from 'mcp-session-supervisor/cluster';
+ * const registry = new RedisClusterRegistry({ url: process.env.REDIS_URL });
+ * const supervisor = createSessionSupervisor({
+ *   createServer,
+ *   maxSessions: 10_000, // for the whole cluster
+ *   cluster: joinCluster({ registry, nodeId: process.env.HOSTNAME, touchInterval: '1s' }),
+ * });
+ * await supervisor.cluster?.ready(); // listening for messages about its sessions
+ * ```
+ */
+export function joinCluster(options: ClusterOptions): ClusterAttachment {
+  return {
+    attach: ({ host, sessionMetadata, logger }) => new ClusterNode(host, options, sessionMetadata, logger),
+  };
 }

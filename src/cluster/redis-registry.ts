@@ -1,6 +1,7 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { SessionEndReason } from '../../machines/session.machine.js';
 import type { Logger } from '../logging.js';
+import { requirePeer } from '../peer.js';
 import {
   ADMIT_SCRIPT,
   CLAIM_SCRIPT,
@@ -119,7 +120,12 @@ export class RedisClusterRegistry implements ClusterRegistry {
       retryStrategy: (attempt) => Math.min(50 * attempt, 500),
       ...options.redis,
     };
-    this.client = new Redis(options.url ?? 'redis://127.0.0.1:6379', redisOptions);
+    // ioredis is an optional peer dependency: loaded here, by the only class that needs it.
+    const ioredis = requirePeer<typeof import('ioredis')>(
+      'ioredis',
+      'RedisClusterRegistry (mcp-session-supervisor/cluster)',
+    );
+    this.client = new ioredis.Redis(options.url ?? 'redis://127.0.0.1:6379', redisOptions);
     for (const [name, lua] of Object.entries(SCRIPTS))
       this.client.defineCommand(name, { numberOfKeys: 0, lua });
     this.watch(this.client, 'commands');

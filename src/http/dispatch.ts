@@ -1,8 +1,8 @@
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { SessionEndReason } from '../../machines/session.machine.js';
 import { isSupervisorError, SupervisorError, sessionNotFound } from '../errors.js';
-import type { SessionEndReason } from '../index.js';
 import type { Logger } from '../logging.js';
 import type { SupervisedSession } from '../session.js';
 import { errorResponse, internalErrorResponse } from './error-response.js';

@@ -35,6 +35,7 @@ const WIRE: Record<SupervisorErrorCode, WireMapping> = {
   forbidden: { status: 403, rpcCode: JSON_RPC.serverError },
   unauthorized: { status: 401, rpcCode: JSON_RPC.serverError },
   'invalid-option': { status: 500, rpcCode: JSON_RPC.internalError },
+  'missing-peer-dependency': { status: 500, rpcCode: JSON_RPC.internalError },
   'registry-unavailable': { status: 503, rpcCode: JSON_RPC.serverError },
 };
 
