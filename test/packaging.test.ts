@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryClusterRegistry } from '../src/cluster/index.js';
 import { isSupervisorError } from '../src/errors.js';
-import { createSessionSupervisor, type McpSessionSupervisorOptions } from '../src/index.js';
+import { type ClusterAttachment, createSessionSupervisor } from '../src/index.js';
 import { importPeer, requirePeer } from '../src/peer.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -106,7 +106,7 @@ describe('the cluster option', () => {
   it('takes joinCluster(...) and refuses the bare options object with a pointer to it', () => {
     const bare = {
       registry: new MemoryClusterRegistry(),
-    } as unknown as McpSessionSupervisorOptions['cluster'];
+    } as unknown as ClusterAttachment;
     let caught: unknown;
     try {
       createSessionSupervisor({ cluster: bare });
