@@ -27,7 +27,9 @@
  *   to the end; the other calls are aborted by their client, which the server sees as the end.
  * - `STREAM.OPEN` is a GET (SSE) stream; `STREAM.CLOSE` is the client cancelling it. The SDK transport
  *   allows one GET stream per session (a second gets 409), so paths with two open are left out.
- * - `CLOSE(deleted)` is a DELETE; a timeout is `clock.increment(advanceBy)`.
+ * - `CLOSE(deleted)` is a DELETE; a timeout brings the clock to the oracle's deadline (after checking
+ *   that 1 ms before it nothing has happened); other acts happen `STEP_GAP` ms apart, except
+ *   that admission and the first request are one instant, and so are `prepare resolves` and `INITIALIZED`.
  * - `release` is the server double's `close()`: resolving, rejecting, or never settling (the
  *   `disposeTimeout` step then fires). A session whose server was never built has nothing to release
  *   and is disposed as soon as it expires; that move is attributed to the model's `release` step.
@@ -38,13 +40,14 @@
  *   resolves → INITIALIZED` (idle, nothing in flight) run with the handshake as the wire performs
  *   it — `REQUEST.START → prepare resolves → INITIALIZED → REQUEST.END` — which leaves the session
  *   exactly there (idle, nothing in flight, at time 0) with the initialize request counted;
- * - the paths the same generators find from the state the handshake leads to
- *   (`generateSessionPathsAfter`, one GET stream at most). Most generated paths start otherwise than
+ * - the paths the same generators (and the spec's own exploration) find from the state the handshake
+ *   leads to (`generateSessionPathsAfter`, one GET stream at most). Most generated paths start otherwise than
  *   with an initialize request, and the expressible ones alone miss transitions the wire can cause
  *   (a stream closing while a request keeps the session busy, for instance).
  *
- * Every path is replayed on the machine as it goes over the wire (`pathOfActions`), so its expected
- * states, transitions and output are the machine's own. Four transitions of `created` cannot be
+ * Every path's expected states, timer instants and output come from the spec's lifecycle oracle
+ * (test/support/lifecycle-oracle.ts), never from the machine, which is replayed only to report the
+ * transitions a path takes (`pathOfActions`). Four transitions of `created` cannot be
  * caused over HTTP at all ({@link NOT_REACHABLE_OVER_HTTP}); the coverage test holds the rest.
  */
 import http from 'node:http';
@@ -75,7 +78,6 @@ import {
   toRequestInit,
 } from './support/http-harness.js';
 import {
-  type ExpectedSession,
   enumerateStateNodes,
   enumerateTransitions,
   expectedObservation,
@@ -84,9 +86,11 @@ import {
   MODEL_VARIANTS,
   type ModelAction,
   type ModelPath,
+  type ModelStep,
   type ModelVariant,
   type Observed,
   type PathGenerator,
+  type PathTiming,
   pathOfActions,
   stateNodesVisited,
   TRAVERSAL_BOUNDS,
@@ -170,6 +174,16 @@ const HTTP_HANDSHAKE: readonly ModelAction[] = [
 const HTTP_BOUNDS: Readonly<Record<PathGenerator, TraversalBounds>> = {
   shortest: { ...TRAVERSAL_BOUNDS.shortest, openStreams: 1, busy: 3 },
   simple: TRAVERSAL_BOUNDS.simple,
+  spec: { ...TRAVERSAL_BOUNDS.spec, openStreams: 1, busy: 3 },
+};
+
+/**
+ * Over the wire, admission and the initialize request are one POST, and the handshake is answered
+ * in the turn its server is built: no time passes there. Every other act is spaced.
+ */
+const HTTP_TIMING: PathTiming = {
+  spaced: (index, actions) =>
+    index > 0 && !(actions[index]?.kind === 'initialized' && isPrepareDone(actions[index - 1])),
 };
 
 /**
@@ -182,7 +196,9 @@ function httpPaths(): ModelPath[] {
   const byActions = new Map<string, ModelPath>();
   const add = (path: ModelPath, actions: readonly ModelAction[]): void => {
     const key = JSON.stringify([path.variant.name, actions]);
-    if (!byActions.has(key)) byActions.set(key, pathOfActions(path.variant, actions, path.generators));
+    if (!byActions.has(key)) {
+      byActions.set(key, pathOfActions(path.variant, actions, path.generators, HTTP_TIMING));
+    }
   };
   for (const path of generateSessionPaths().paths) {
     const actions = overTheWire(path);
@@ -195,7 +211,7 @@ function httpPaths(): ModelPath[] {
   return [...byActions.values()];
 }
 
-const afterHandshake = generateSessionPathsAfter(HTTP_HANDSHAKE, HTTP_BOUNDS).paths;
+const afterHandshake = generateSessionPathsAfter(HTTP_HANDSHAKE, HTTP_BOUNDS, HTTP_TIMING).paths;
 const paths = httpPaths();
 
 // ---------------------------------------------------------------------------------------------
@@ -207,16 +223,11 @@ interface ActOutcome {
   readonly session: Observed;
 }
 
-/** What the model says the act's steps do, in the same shape. */
-function expectedOutcome(previous: ExpectedSession, steps: readonly ExpectedSession[]): ActOutcome {
-  const movedTo: SessionStateName[] = [];
-  let state = previous.state;
-  for (const expected of steps) {
-    if (expected.state !== state) movedTo.push(expected.state);
-    state = expected.state;
-  }
-  const last = steps.at(-1) ?? previous;
-  return { movedTo, session: expectedObservation(last) };
+/** What the oracle says the act's steps do, in the same shape. */
+function expectedOutcome(steps: readonly ModelStep[]): ActOutcome {
+  const last = steps.at(-1);
+  if (!last) throw new Error('An act without steps');
+  return { movedTo: steps.flatMap((step) => step.movedTo), session: expectedObservation(last.expected) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -356,12 +367,12 @@ class WireRuntime {
   private initialize: Promise<Response> | undefined;
   private stream: Response | undefined;
   private calls = 0;
-  private serverBuilt = false;
   private handshakeAnswered = false;
-  private releasedAhead: SessionStateName | undefined;
+  private readonly createdAt: number;
 
-  constructor(variant: ModelVariant) {
+  constructor(readonly variant: ModelVariant) {
     const { input } = variant;
+    this.createdAt = input.createdAt;
     this.clock.set(input.createdAt);
     const { initTimeout, idleTimeout, maxLifetime, disposeTimeout } = input.timeouts;
     this.supervisor = createSessionSupervisor({
@@ -408,24 +419,33 @@ class WireRuntime {
     return { method, headers: { ...accept, 'mcp-session-id': this.session.id } };
   }
 
+  /** Brings the simulated clock to `at` (ms since admission) and lets what fell due settle. */
+  private async advanceTo(at: number): Promise<void> {
+    const by = this.createdAt + at - this.clock.now();
+    if (by < 0) throw new Error(`The path goes back in time, to ${at}`);
+    if (by > 0) this.clock.increment(by);
+    await flush();
+  }
+
   /**
-   * Performs one act — a step, or `prepare resolves` with the `INITIALIZED` it causes — and lets
-   * what it started settle, so whatever it caused is attributed to it.
+   * Performs one act — a step, or `prepare resolves` with the `INITIALIZED` it causes — at its time,
+   * and lets what it started settle, so whatever it caused is attributed to it. For a timeout, also
+   * what happened 1 ms before its deadline (nothing, if the session keeps time as the spec says).
    */
-  async act(action: ModelAction): Promise<ActOutcome> {
+  async act(step: ModelStep): Promise<{ early: ActOutcome | undefined; outcome: ActOutcome }> {
+    let early: ActOutcome | undefined;
+    if (step.action.kind === 'timeout') {
+      const first = this.moves.length;
+      await this.advanceTo(step.at - 1);
+      const during = this.moves.slice(first);
+      early = { movedTo: during, session: this.observe(during.at(-1)) };
+    }
     const first = this.moves.length;
-    await this.perform(action);
+    await this.advanceTo(step.at);
+    await this.perform(step.action);
     await flush();
     const during = this.moves.slice(first);
-    if (this.releasedAhead && action.kind === 'settle' && action.actor === 'release') {
-      during.unshift(this.releasedAhead);
-      this.releasedAhead = undefined;
-    } else if (!this.serverBuilt && during.length > 1 && during.at(-1) === 'disposed') {
-      // A session whose server was never built holds nothing: it is disposed as soon as it expires,
-      // without waiting for the model's `release` step. That move is kept for the step expecting it.
-      this.releasedAhead = during.pop();
-    }
-    return { movedTo: during, session: this.observe(during.at(-1)) };
+    return { early, outcome: { movedTo: during, session: this.observe(during.at(-1)) } };
   }
 
   /** The session as the supervisor shows it (in `state`, if it has moved on since). */
@@ -476,7 +496,7 @@ class WireRuntime {
         return;
       }
       case 'timeout':
-        this.clock.increment(action.advanceBy);
+        // The clock was brought to the deadline by `act`.
         await this.answerFailedHandshake();
         return;
       case 'settle':
@@ -534,7 +554,6 @@ class WireRuntime {
 
   /** The server is built: the transport answers initialize (200, with the session id) and the session is initialized. */
   private async deliverHandshake(): Promise<void> {
-    this.serverBuilt = true;
     this.prepare.resolve(new ServerDouble(this.controls));
     const response = await this.initializeResponse();
     this.handshakeAnswered = true;
@@ -650,14 +669,19 @@ describe('a session served over HTTP follows every generated path the wire can e
         if (!step) throw new Error('An act without steps');
         const label = `step ${first + 1}${count > 1 ? `–${first + count}` : ''}, ${steps
           .map(({ description }) => description)
-          .join(' + ')}`;
-        const outcome = await runtime.act(step.action);
-        const expected = steps.map((each) => each.expected);
-        expect(outcome, label).toEqual(expectedOutcome(previous, expected));
-        previous = expected.at(-1) ?? previous;
+          .join(' + ')} at ${step.at} ms`;
+        const { early, outcome } = await runtime.act(step);
+        if (early) {
+          expect(early, `${label}: 1 ms before the deadline`).toEqual({
+            movedTo: [],
+            session: expectedObservation(previous),
+          });
+        }
+        expect(outcome, label).toEqual(expectedOutcome(steps));
+        previous = steps.at(-1)?.expected ?? previous;
       }
       if (path.output) {
-        // Model times count from admission, and the supervisor's clock started at the model's createdAt.
+        // Oracle times count from admission, and the supervisor's clock started at the model's createdAt.
         await expect(runtime.session.whenDisposed()).resolves.toEqual({
           ...path.output,
           sessionId: runtime.session.id,
@@ -684,7 +708,9 @@ describe('what the wire cannot express', () => {
     const runtime = new WireRuntime(MODEL_VARIANTS[0] as ModelVariant);
     await runtime.listen();
     try {
-      const admitted = await runtime.act(REQUEST_START);
+      const { outcome: admitted } = await runtime.act(
+        pathOfActions(runtime.variant, [REQUEST_START]).steps[0] as ModelStep,
+      );
       expect(admitted.session).toEqual({
         state: 'created',
         requestsInFlight: 1,

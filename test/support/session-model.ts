@@ -1,21 +1,27 @@
 /**
- * Model-based test generation for the session lifecycle, from the real `sessionMachine`.
+ * Model-based test generation for the session lifecycle.
  *
- * `xstate/graph` walks the machine (its `after` timers and invoked actors included) and yields paths:
- * sequences of events from admission to every reachable state. This module turns them into plain
- * data: each step says what happened in runtime terms (a request started, a timer ran out, the server
- * factory rejected, …) and what the session must look like afterwards. Executing a step is left to
- * the test that imports the paths, so the same paths can drive the in-process supervisor, the HTTP
- * layer, or anything else that embeds a session.
+ * Two sources of paths, one source of truth:
+ * - `xstate/graph` walks the real `sessionMachine` (its `after` timers and invoked actors included)
+ *   and yields event sequences reaching every state and transition of the machine; an adapter turns
+ *   each machine event into an act of the spec (a request started, time running to the next
+ *   deadline, the server factory rejecting, …), so renamed internal events change one table;
+ * - {@link exploreSpec} walks the spec's own lifecycle (test/support/lifecycle-oracle.ts) and yields
+ *   the acts through every edge of it, so a transition the machine lacks is still taken.
+ * What each step must lead to — the state, the counts, the instant a timer fires, the output of a
+ * disposed session — comes from {@link LifecycleOracle}, which never looks at the machine. The
+ * machine is replayed only to report which of its transitions a path takes (coverage).
  *
- * Traversal rules that keep the paths executable against a runtime:
+ * Time: acts are spaced {@link STEP_GAP} ms apart (never across a deadline), so that idle deadlines,
+ * `endedAt` stamps and last-activity times differ from admission; a `timeout` step happens at the
+ * oracle's next deadline, and an executor checks that nothing happens 1 ms before it.
+ *
+ * Traversal rules that keep the machine's paths executable against a runtime:
  * - only events the runtime can actually produce are offered: a `REQUEST.END` needs a request in
  *   flight, `prepare` settles once, releasing a session whose server was never built has nothing
  *   that could fail or overrun, and ignored events are left out (they would only be self-loops);
  * - counts are capped (see {@link TRAVERSAL_BOUNDS}) so the state space stays finite;
- * - time passes only when a timer runs out, so of the timers pending in a state only the one with the
- *   shortest delay can fire (every pending timer was started at the same instant; the replay checks
- *   that no older timer survives a timeout). Hence `maxLifetime` is only reached while `active`.
+ * - of the timers pending in a state only the one with the shortest delay is offered.
  */
 import {
   __unsafe_getAllOwnEventDescriptors,
@@ -32,11 +38,18 @@ import {
   type SessionEndReason,
   type SessionEvent,
   type SessionMachineInput,
-  type SessionOutput,
-  type SessionStateName,
   type SessionTimeouts,
   sessionMachine,
 } from '../../machines/session.machine.js';
+import {
+  type EndReason,
+  exploreSpec,
+  LifecycleOracle,
+  type LifecycleState,
+  type OracleOutput,
+  type SpecAction,
+  type TimerName,
+} from './lifecycle-oracle.js';
 
 type SessionSnapshot = SnapshotFrom<typeof sessionMachine>;
 type Machine = typeof sessionMachine;
@@ -74,6 +87,7 @@ export interface TraversalBounds {
 export const TRAVERSAL_BOUNDS: Readonly<Record<PathGenerator, TraversalBounds>> = {
   shortest: { requestsInFlight: 2, openStreams: 2, busy: 4 },
   simple: { requestsInFlight: 1, openStreams: 1, busy: 1 },
+  spec: { requestsInFlight: 2, openStreams: 2, busy: 4 },
 };
 
 /**
@@ -105,40 +119,39 @@ export const MODEL_VARIANTS: readonly ModelVariant[] = [
   { name: 'streams uncounted', input: inputWith(false) },
 ];
 
-/** What a step does, in terms any runtime embedding a session understands. */
-export type ModelAction =
-  | { readonly kind: 'initialized' }
-  | { readonly kind: 'request-start' }
-  | { readonly kind: 'request-end' }
-  | { readonly kind: 'stream-open' }
-  | { readonly kind: 'stream-close' }
-  | { readonly kind: 'close'; readonly reason: SessionEndReason }
-  /** Let `advanceBy` ms pass: exactly the delay of the timer that fires. */
-  | { readonly kind: 'timeout'; readonly delay: DelayName; readonly advanceBy: number }
-  /** The invoked actor settles: `prepare` builds the server, `release` frees the resources. */
-  | { readonly kind: 'settle'; readonly actor: 'prepare' | 'release'; readonly outcome: 'done' | 'error' };
+/** What a step does, in the spec's terms (see {@link SpecAction}); a `timeout` runs to the next deadline. */
+export type ModelAction = SpecAction;
 
 /** What must be observable of the session after a step. */
 export interface ExpectedSession {
-  readonly state: SessionStateName;
+  readonly state: LifecycleState;
   readonly requestsInFlight: number;
   readonly openStreams: number;
 }
 
 export interface ModelStep {
-  /** The machine event, e.g. `REQUEST.START` or `xstate.after.idleTimeout.session.live.idle`. */
-  readonly eventType: string;
   readonly action: ModelAction;
   readonly description: string;
-  /** The session after the step. */
+  /** The session after the step, as the oracle says. */
   readonly expected: ExpectedSession;
+  /** The states the session passes through during the step, in order (none if it stays). */
+  readonly movedTo: readonly LifecycleState[];
+  /** Why the session ended, once it has. */
+  readonly reason: EndReason | undefined;
+  /**
+   * Milliseconds since admission at which the step happens: for a timeout, the deadline of the
+   * timer that fires (nothing may happen 1 ms before); for any other act, the previous step's time
+   * plus the spacing.
+   */
+  readonly at: number;
+  /** For a timeout: the timer the oracle says fires (none pending: time passes and nothing happens). */
+  readonly timer: TimerName | undefined;
   /** Ids (see {@link enumerateTransitions}) of the transitions the machine took on this step. */
   readonly transitions: readonly string[];
-  /** Milliseconds since admission once the step is done. */
-  readonly at: number;
 }
 
-export type PathGenerator = 'shortest' | 'simple';
+/** `shortest`/`simple`: `xstate/graph` on the machine; `spec`: {@link exploreSpec} on the oracle. */
+export type PathGenerator = 'shortest' | 'simple' | 'spec';
 
 export interface ModelPath {
   /** Unique; variant, then the steps, then the final state. */
@@ -151,9 +164,9 @@ export interface ModelPath {
   readonly steps: readonly ModelStep[];
   /** The session at the end of the path. */
   readonly final: ExpectedSession;
-  /** The machine's output when the path ends in `disposed` (times in ms since admission). */
-  readonly output: SessionOutput | undefined;
-  /** Ids of every state node the session was in along the path. */
+  /** The oracle's output when the path ends in `disposed` (times in ms since admission). */
+  readonly output: OracleOutput | undefined;
+  /** Ids of every state node of the machine the session was in along the path (coverage). */
   readonly stateNodes: readonly string[];
 }
 
@@ -251,7 +264,54 @@ function takenTransitions(snapshot: SessionSnapshot, event: EventObject): string
 }
 
 // ---------------------------------------------------------------------------------------------
-// Traversal
+// The adapter: machine events ↔ acts of the spec
+
+/**
+ * Which act of the spec a machine event is. Matched by pattern rather than by exact name, so that
+ * the machine can rename or replace its internal events (an invoked actor's result becoming an
+ * event the runtime sends, say) without the oracle noticing; an event no rule matches is an error
+ * that names it, to be taught here.
+ */
+const ACT_OF_EVENT: ReadonlyArray<readonly [RegExp, (event: StampedEvent) => ModelAction]> = [
+  [/^xstate\.after\./, () => ({ kind: 'timeout' })],
+  [/^INITIALI[SZ]ED$/, () => ({ kind: 'initialized' })],
+  [/^REQUEST\.(START|BEGIN)$/, () => ({ kind: 'request-start' })],
+  [/^REQUEST\.(END|DONE)$/, () => ({ kind: 'request-end' })],
+  [/^STREAM\.OPEN$/, () => ({ kind: 'stream-open' })],
+  [/^STREAM\.CLOSE$/, () => ({ kind: 'stream-close' })],
+  [/^(CLOSE|END)$/, (event) => ({ kind: 'close', reason: event.reason as SessionEndReason as EndReason })],
+  [
+    /(error|fail).*prepar|prepar.*(error|fail)/i,
+    () => ({ kind: 'settle', actor: 'prepare', outcome: 'error' }),
+  ],
+  [/prepar|server\.(ready|built)/i, () => ({ kind: 'settle', actor: 'prepare', outcome: 'done' })],
+  [
+    /(error|fail).*releas|releas.*(error|fail)/i,
+    () => ({ kind: 'settle', actor: 'release', outcome: 'error' }),
+  ],
+  [/releas/i, () => ({ kind: 'settle', actor: 'release', outcome: 'done' })],
+];
+
+function actOf(event: StampedEvent): ModelAction {
+  for (const [pattern, act] of ACT_OF_EVENT) if (pattern.test(event.type)) return act(event);
+  throw new Error(`The session model does not know which act of the spec ${event.type} is`);
+}
+
+/** A concrete machine event of `type`, with the payload the runtime would give it. */
+function eventOfType(type: string): StampedEvent[] {
+  if (timersByEventType.has(type)) return [{ type }];
+  const actor = /^xstate\.(done|error)\.actor\.(.+)$/.exec(type);
+  if (actor) {
+    return actor[1] === 'done'
+      ? [{ type, output: undefined, actorId: actor[2] }]
+      : [{ type, error: 'settled with an error', actorId: actor[2] }];
+  }
+  if (actOf({ type }).kind === 'close') return CLOSE_REASONS.map((reason) => ({ type, reason, at: 0 }));
+  return [{ type, at: 0 }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traversal of the machine
 
 interface TimerInfo {
   readonly delay: DelayName;
@@ -278,82 +338,80 @@ function delayMs(delay: DelayName, snapshot: SessionSnapshot): number {
 
 const isTimerEvent = (type: string): boolean => timersByEventType.has(type);
 
-/** The timer events whose delay is the shortest of those pending in `snapshot`. */
+/** The timer events whose delay is the shortest of those pending in `snapshot` (ties: all of them). */
 function firstTimers(snapshot: SessionSnapshot): Set<string> {
   const pending = __unsafe_getAllOwnEventDescriptors(snapshot)
     .map(String)
     .filter(isTimerEvent)
     .map((type) => ({ type, ms: delayMs((timersByEventType.get(type) as TimerInfo).delay, snapshot) }));
   const shortest = Math.min(...pending.map(({ ms }) => ms));
-  const first = pending.filter(({ ms }) => ms === shortest);
-  if (first.length > 1) {
-    throw new Error(
-      `Timers ${first.map(({ type }) => type).join(', ')} would fire together: use distinct delays`,
-    );
-  }
-  return new Set(first.map(({ type }) => type));
+  return new Set(pending.filter(({ ms }) => ms === shortest).map(({ type }) => type));
 }
 
 /** A machine event as traversal produces it: runtime events carry `at`, actor results a payload. */
 type StampedEvent = EventObject & { readonly at?: number; readonly [payload: string]: unknown };
 
+/** The context fields the traversal reads; a machine without one of them reads as zero/false. */
+interface CountsOf {
+  readonly requestsInFlight: number;
+  readonly openStreams: number;
+  readonly prepared: boolean;
+}
+
+const countsOf = (snapshot: SessionSnapshot): CountsOf => {
+  const context = snapshot.context as Partial<CountsOf>;
+  return {
+    requestsInFlight: context.requestsInFlight ?? 0,
+    openStreams: context.openStreams ?? 0,
+    prepared: context.prepared ?? false,
+  };
+};
+
 /**
- * The concrete events the runtime can produce in `snapshot`, one list per event type the state
- * accepts. Unknown event types are an error: a new machine event must be taught to the model.
+ * The concrete events the runtime can produce in `snapshot` and the machine does not ignore.
  */
 function feasibleEvents(snapshot: SessionSnapshot, bounds: TraversalBounds): SessionEvent[] {
-  const { context } = snapshot;
-  const busy = context.requestsInFlight + context.openStreams;
+  const { requestsInFlight, openStreams, prepared } = countsOf(snapshot);
+  const busy = requestsInFlight + openStreams;
   const first = firstTimers(snapshot);
   // A session that ended before its server was built holds nothing: releasing it cannot fail or
   // overrun its deadline.
-  const holdsResources = context.prepared;
-  const byType = (type: string): StampedEvent[] => {
-    const timer = timersByEventType.get(type);
-    if (timer) {
-      const releaseDeadline = timer.source.invoke.some((invocation) => invocation.id === 'release');
-      return first.has(type) && (holdsResources || !releaseDeadline) ? [{ type }] : [];
-    }
-    switch (type) {
-      case 'INITIALIZED':
-        return [{ type, at: 0 }];
-      case 'REQUEST.START':
-        return context.requestsInFlight < bounds.requestsInFlight && busy < bounds.busy
-          ? [{ type, at: 0 }]
-          : [];
-      case 'REQUEST.END':
-        return context.requestsInFlight > 0 ? [{ type, at: 0 }] : [];
-      case 'STREAM.OPEN':
-        return context.openStreams < bounds.openStreams && busy < bounds.busy ? [{ type, at: 0 }] : [];
-      case 'STREAM.CLOSE':
-        return context.openStreams > 0 ? [{ type, at: 0 }] : [];
-      case 'CLOSE':
-        return CLOSE_REASONS.map((reason) => ({ type, reason, at: 0 }));
-      // `prepare` settles once: after its done event it no longer runs.
-      case 'xstate.done.actor.prepare':
-        return context.prepared ? [] : [{ type, output: undefined, actorId: 'prepare' }];
-      case 'xstate.error.actor.prepare':
-        return context.prepared ? [] : [{ type, error: 'prepare failed', actorId: 'prepare' }];
-      // `release` runs for as long as the session is `expired`.
-      case 'xstate.done.actor.release':
-        return [{ type, output: undefined, actorId: 'release' }];
-      case 'xstate.error.actor.release':
-        return holdsResources ? [{ type, error: 'release failed', actorId: 'release' }] : [];
+  const feasible = (event: StampedEvent): boolean => {
+    const timer = timersByEventType.get(event.type);
+    if (timer) return first.has(event.type) && (prepared || timer.delay !== 'disposeTimeout');
+    const act = actOf(event);
+    switch (act.kind) {
+      case 'request-start':
+        return requestsInFlight < bounds.requestsInFlight && busy < bounds.busy;
+      case 'request-end':
+        return requestsInFlight > 0;
+      case 'stream-open':
+        return openStreams < bounds.openStreams && busy < bounds.busy;
+      case 'stream-close':
+        return openStreams > 0;
+      case 'settle':
+        // `prepare` settles once; a release can only fail if there was something to release.
+        if (act.actor === 'prepare') return !prepared;
+        return act.outcome === 'done' || prepared;
       default:
-        throw new Error(`The session model does not know how a runtime produces ${type}`);
+        return true;
     }
   };
   return (__unsafe_getAllOwnEventDescriptors(snapshot) as string[])
-    .flatMap(byType)
+    .flatMap(eventOfType)
+    .filter(feasible)
     .filter((event) => takenTransitions(snapshot, event).length > 0) as SessionEvent[];
 }
 
-const stateName = (snapshot: SessionSnapshot): SessionStateName => {
-  const { value } = snapshot;
-  return typeof value === 'string' ? (value as SessionStateName) : (value.live as SessionStateName);
-};
+/** The lifecycle state by its spec name, however deep the machine nests it (`live`, sub-states of `idle`). */
+function stateNameOf(value: SessionSnapshot['value'] | string): LifecycleState {
+  if (typeof value === 'string') return value as LifecycleState;
+  const [key, inner] = Object.entries(value as Record<string, unknown>)[0] ?? [];
+  if (key === undefined) throw new Error('A machine state without a value');
+  return key === 'live' ? stateNameOf(inner as string) : (key as LifecycleState);
+}
 
-const isLive = (state: SessionStateName): boolean =>
+const isLive = (state: LifecycleState): boolean =>
   state === 'created' || state === 'active' || state === 'idle';
 
 /**
@@ -363,19 +421,16 @@ const isLive = (state: SessionStateName): boolean =>
  */
 function serializeState(snapshot: SessionSnapshot): string {
   const { context } = snapshot;
-  const state = stateName(snapshot);
-  if (!isLive(state)) {
-    return JSON.stringify([state, context.reason, context.releaseIncomplete]);
-  }
-  return JSON.stringify([state, context.prepared, context.requestsInFlight, context.openStreams]);
+  const state = stateNameOf(snapshot.value);
+  const { requestsInFlight, openStreams, prepared } = countsOf(snapshot);
+  if (!isLive(state)) return JSON.stringify([state, context.reason, context.releaseIncomplete]);
+  return JSON.stringify([state, prepared, requestsInFlight, openStreams]);
 }
 
 /**
  * The traversal key for shortest paths: the state together with how it was reached (transition
  * and previous state), as `createTestModel` does, so that there is a shortest path through every
- * edge of the bounded state graph and not only to every state. (Keyed by state alone, the busy
- * `active` states are all reached through `created`, and no path ever starts a second request
- * while `active`.)
+ * edge of the bounded state graph and not only to every state.
  */
 function serializeArrival(
   snapshot: SessionSnapshot,
@@ -386,42 +441,8 @@ function serializeArrival(
   return `${serializeState(snapshot)} via ${takenTransitions(previous, event).join(' + ')} from ${serializeState(previous)}`;
 }
 
-const expectedOf = (snapshot: SessionSnapshot): ExpectedSession => ({
-  state: stateName(snapshot),
-  requestsInFlight: snapshot.context.requestsInFlight,
-  openStreams: snapshot.context.openStreams,
-});
-
-function actionOf(event: StampedEvent, snapshot: SessionSnapshot): ModelAction {
-  const timer = timersByEventType.get(event.type);
-  if (timer) return { kind: 'timeout', delay: timer.delay, advanceBy: delayMs(timer.delay, snapshot) };
-  switch (event.type) {
-    case 'INITIALIZED':
-      return { kind: 'initialized' };
-    case 'REQUEST.START':
-      return { kind: 'request-start' };
-    case 'REQUEST.END':
-      return { kind: 'request-end' };
-    case 'STREAM.OPEN':
-      return { kind: 'stream-open' };
-    case 'STREAM.CLOSE':
-      return { kind: 'stream-close' };
-    case 'CLOSE':
-      return { kind: 'close', reason: (event as Extract<SessionEvent, { type: 'CLOSE' }>).reason };
-  }
-  const settled = /^xstate\.(done|error)\.actor\.(prepare|release)$/.exec(event.type);
-  if (settled) {
-    return {
-      kind: 'settle',
-      actor: settled[2] as 'prepare' | 'release',
-      outcome: settled[1] as 'done' | 'error',
-    };
-  }
-  throw new Error(`No runtime action for ${event.type}`);
-}
-
 /** How a step reads in a test name. */
-export function describeAction(action: ModelAction): string {
+export function describeAction(action: ModelAction, timer?: TimerName): string {
   switch (action.kind) {
     case 'initialized':
       return 'INITIALIZED';
@@ -436,7 +457,7 @@ export function describeAction(action: ModelAction): string {
     case 'close':
       return `CLOSE(${action.reason})`;
     case 'timeout':
-      return `${action.delay} elapses`;
+      return timer ? `${timer} elapses` : 'time passes';
     case 'settle':
       return `${action.actor} ${action.outcome === 'done' ? 'resolves' : 'rejects'}`;
   }
@@ -444,14 +465,15 @@ export function describeAction(action: ModelAction): string {
 
 const allNodes = allStateNodes(sessionMachine.root);
 
-/**
- * Replays the events of a generated path on the machine from its initial snapshot. The path's own
- * snapshots come from a lossy key (another branch may have produced them), so the expected states,
- * the transitions taken and the output are recomputed from the exact event sequence.
- */
-function replay(variant: ModelVariant, events: readonly StampedEvent[]): Omit<ModelPath, 'generators'> {
+/** What the machine does on a sequence of events: only for coverage, never for what must happen. */
+interface MachineTrace {
+  /** Per event, the transitions taken. */
+  readonly transitions: readonly (readonly string[])[];
+  readonly stateNodes: readonly string[];
+}
+
+function traceMachine(variant: ModelVariant, events: readonly StampedEvent[]): MachineTrace {
   let [snapshot] = initialTransition(sessionMachine, variant.input);
-  const initial = expectedOf(snapshot);
   const visited = new Set<string>();
   const visit = (current: SessionSnapshot): void => {
     for (const node of allNodes) {
@@ -459,60 +481,108 @@ function replay(variant: ModelVariant, events: readonly StampedEvent[]): Omit<Mo
     }
   };
   visit(snapshot);
-  let now = variant.input.createdAt;
-  const steps: ModelStep[] = [];
-  for (const generated of events) {
-    const action = actionOf(generated, snapshot);
-    if (action.kind === 'timeout') now += action.advanceBy;
-    // Runtime events carry the time they happen at.
-    const event = 'at' in generated ? { ...generated, at: now } : generated;
-    const transitions = takenTransitions(snapshot, event);
-    const [next] = transition(sessionMachine, snapshot, event as SessionEvent);
-    if (action.kind === 'timeout') assertNoTimerSurvives(snapshot, next, event.type);
-    snapshot = next;
+  const transitions = events.map((event) => {
+    const taken = takenTransitions(snapshot, event);
+    [snapshot] = transition(sessionMachine, snapshot, event as SessionEvent);
     visit(snapshot);
-    steps.push({
-      eventType: event.type,
+    return taken;
+  });
+  return { transitions, stateNodes: [...visited] };
+}
+
+/** Milliseconds between two acts, odd so that no idle deadline meets another deadline. */
+export const STEP_GAP = 7;
+/** How long a `timeout` with nothing pending lets pass: longer than any timeout, and nothing may happen. */
+export const QUIET_SPAN = 10 * Math.max(...Object.values(MODEL_TIMEOUTS));
+
+export interface PathTiming {
+  /** Whether time passes before act `index` (default: before every act but the first). */
+  readonly spaced?: (index: number, actions: readonly ModelAction[]) => boolean;
+  /** Whether time passes before a build failure (see {@link SPACE_BEFORE_BUILD_FAILURE}). */
+  readonly spaceBeforeBuildFailure?: boolean;
+}
+
+const spacedByDefault = (index: number): boolean => index > 0;
+
+/**
+ * Known disagreement between the machine and the spec, reported to the lead: the machine stamps a
+ * failed build with the session's last activity (`endBecausePreparationFailed`: the error of the
+ * invoked actor carries no time, and the machine reads no clock), where the spec's `endedAt` is the
+ * moment the session ended. Until the machine learns the time of the failure, no time passes right
+ * before a build fails, so both stamps are the same instant; a wrong stamp (admission time, say)
+ * still differs. `test/session.model.test.ts` keeps the spaced case as an expected failure.
+ */
+export const SPACE_BEFORE_BUILD_FAILURE = false;
+
+const isBuildFailure = (action: ModelAction): boolean =>
+  action.kind === 'settle' && action.actor === 'prepare' && action.outcome === 'error';
+
+/**
+ * Builds a path from acts of the spec: every expectation from {@link LifecycleOracle}, the
+ * machine's transitions (from `events`, when the acts came from the machine) for coverage only.
+ */
+function buildPath(
+  variant: ModelVariant,
+  actions: readonly ModelAction[],
+  generators: readonly PathGenerator[],
+  trace: MachineTrace,
+  timing: PathTiming = {},
+): ModelPath {
+  const { createdAt, timeouts, streamsCountAsActivity } = variant.input;
+  const oracle = new LifecycleOracle({ createdAt, timeouts, streamsCountAsActivity });
+  const spaced = timing.spaced ?? spacedByDefault;
+  const initial = oracle.view();
+  const steps = actions.map((action, index): ModelStep => {
+    const before = oracle.state;
+    let timer: TimerName | undefined;
+    if (action.kind === 'timeout') {
+      const next = oracle.nextDeadline();
+      if (next) timer = oracle.fireNextTimer().timer;
+      else oracle.waitUntil(oracle.now + QUIET_SPAN);
+    } else {
+      const next = oracle.nextDeadline();
+      const at = oracle.now + STEP_GAP;
+      const spaceHere =
+        spaced(index, actions) &&
+        (!isBuildFailure(action) || (timing.spaceBeforeBuildFailure ?? SPACE_BEFORE_BUILD_FAILURE));
+      if (spaceHere && (!next || at < next.at - 1)) oracle.waitUntil(at);
+      oracle.apply(action);
+    }
+    const after = oracle.state;
+    const movedTo: LifecycleState[] =
+      after === before ? [] : isLive(before) && after === 'disposed' ? ['expired', 'disposed'] : [after];
+    return {
       action,
-      description: describeAction(action),
-      expected: expectedOf(snapshot),
-      transitions,
-      at: now,
-    });
-  }
-  const final = expectedOf(snapshot);
+      description: describeAction(action, timer),
+      expected: oracle.view(),
+      movedTo,
+      reason: oracle.reason,
+      at: oracle.now,
+      timer,
+      transitions: trace.transitions[index] ?? [],
+    };
+  });
+  const final = oracle.view();
   const description = `${variant.name}: ${
     steps.length ? steps.map((step) => step.description).join(' → ') : '(admission only)'
   } ⇒ ${final.state}`;
   return {
     description,
     variant,
+    generators,
     initial,
     steps,
     final,
-    output: snapshot.status === 'done' ? (snapshot.output as SessionOutput) : undefined,
-    stateNodes: [...visited],
+    output: oracle.output(),
+    stateNodes: trace.stateNodes,
   };
-}
-
-/**
- * Time passes only on timeout steps. That is faithful only if no timer started before a timeout
- * is still pending after it (otherwise its remaining time would be shorter than its delay).
- */
-function assertNoTimerSurvives(before: SessionSnapshot, after: SessionSnapshot, fired: string): void {
-  const pendingBefore = __unsafe_getAllOwnEventDescriptors(before).map(String).filter(isTimerEvent);
-  const pendingAfter = new Set(__unsafe_getAllOwnEventDescriptors(after).map(String));
-  const survivors = pendingBefore.filter((type) => pendingAfter.has(type));
-  if (survivors.length) {
-    throw new Error(`After ${fired}, timers ${survivors.join(', ')} are still pending: the model needs time`);
-  }
 }
 
 type GraphPath = StatePath<SessionSnapshot, SessionEvent>;
 
 const traversalOptions = (
+  generator: 'shortest' | 'simple',
   variant: ModelVariant,
-  generator: PathGenerator,
   bounds: TraversalBounds,
   fromState: SessionSnapshot | undefined,
 ) => ({
@@ -528,8 +598,8 @@ const traversalOptions = (
 const eventsOf = (path: GraphPath): StampedEvent[] =>
   path.steps.map((step) => step.event as StampedEvent).filter((event) => event.type !== 'xstate.init');
 
-const sequenceKey = (variant: ModelVariant, events: readonly StampedEvent[]): string =>
-  JSON.stringify([variant.name, events.map(({ at: _at, ...event }) => event)]);
+const actionsKey = (variant: ModelVariant, actions: readonly ModelAction[]): string =>
+  JSON.stringify([variant.name, actions]);
 
 /** No cap: any number of requests and streams at once. */
 const UNBOUNDED: TraversalBounds = {
@@ -539,8 +609,9 @@ const UNBOUNDED: TraversalBounds = {
 };
 
 /**
- * The machine events of `actions` performed in order from admission, and the snapshot they lead to.
- * Throws if an action cannot happen where it occurs under the traversal rules.
+ * Machine events for `actions` performed in order from admission, and the snapshot they lead to.
+ * Stops at the first act the machine does not take (a machine that disagrees with the spec): the
+ * path is still run, its coverage ends there.
  */
 function eventsOfActions(
   variant: ModelVariant,
@@ -548,16 +619,12 @@ function eventsOfActions(
 ): { events: StampedEvent[]; snapshot: SessionSnapshot } {
   let [snapshot] = initialTransition(sessionMachine, variant.input);
   const events: StampedEvent[] = [];
-  for (const [index, action] of actions.entries()) {
+  for (const action of actions) {
     const wanted = JSON.stringify(action);
     const event = (feasibleEvents(snapshot, UNBOUNDED) as StampedEvent[]).find(
-      (candidate) => JSON.stringify(actionOf(candidate, snapshot)) === wanted,
+      (candidate) => JSON.stringify(actOf(candidate)) === wanted,
     );
-    if (!event) {
-      throw new Error(
-        `Action ${index + 1}, ${describeAction(action)}, cannot happen in ${stateName(snapshot)}`,
-      );
-    }
+    if (!event) break;
     [snapshot] = transition(sessionMachine, snapshot, event as SessionEvent);
     events.push(event);
   }
@@ -567,74 +634,87 @@ function eventsOfActions(
 function generate(
   prefix: readonly ModelAction[],
   bounds: Readonly<Record<PathGenerator, TraversalBounds>>,
+  timing: PathTiming,
 ): GeneratedPaths {
   const merged = new Map<
     string,
-    { variant: ModelVariant; events: StampedEvent[]; generators: PathGenerator[] }
+    { variant: ModelVariant; actions: ModelAction[]; events: StampedEvent[]; generators: PathGenerator[] }
   >();
-  const counts: Record<PathGenerator, number> = { shortest: 0, simple: 0 };
+  const counts: Record<PathGenerator, number> = { shortest: 0, simple: 0, spec: 0 };
+  const add = (
+    variant: ModelVariant,
+    generator: PathGenerator,
+    actions: ModelAction[],
+    events: StampedEvent[],
+  ): void => {
+    counts[generator] += 1;
+    const key = actionsKey(variant, actions);
+    const entry = merged.get(key) ?? { variant, actions, events, generators: [] };
+    if (!entry.generators.includes(generator)) entry.generators.push(generator);
+    merged.set(key, entry);
+  };
   for (const variant of MODEL_VARIANTS) {
-    const start = prefix.length ? eventsOfActions(variant, prefix) : undefined;
-    const options = (generator: PathGenerator) =>
-      traversalOptions(variant, generator, bounds[generator], start?.snapshot);
-    const byGenerator: Array<[PathGenerator, GraphPath[]]> = [
-      ['shortest', getShortestPaths(sessionMachine, options('shortest'))],
-      ['simple', getSimplePaths(sessionMachine, options('simple'))],
-    ];
-    for (const [generator, paths] of byGenerator) {
-      counts[generator] += paths.length;
-      for (const path of paths) {
-        const events = [...(start?.events ?? []), ...eventsOf(path)];
-        const key = sequenceKey(variant, events);
-        const entry = merged.get(key) ?? { variant, events, generators: [] };
-        if (!entry.generators.includes(generator)) entry.generators.push(generator);
-        merged.set(key, entry);
+    const start = eventsOfActions(variant, prefix);
+    const fromState = prefix.length ? start.snapshot : undefined;
+    for (const generator of ['shortest', 'simple'] as const) {
+      const options = traversalOptions(generator, variant, bounds[generator], fromState);
+      const graphPaths =
+        generator === 'shortest'
+          ? getShortestPaths(sessionMachine, options)
+          : getSimplePaths(sessionMachine, options);
+      for (const path of graphPaths) {
+        const events = [...start.events, ...eventsOf(path)];
+        add(variant, generator, events.map(actOf), events);
       }
     }
+    const { createdAt, timeouts, streamsCountAsActivity } = variant.input;
+    for (const actions of exploreSpec({ createdAt, timeouts, streamsCountAsActivity }, prefix, bounds.spec)) {
+      add(variant, 'spec', actions, eventsOfActions(variant, actions).events);
+    }
   }
-  const paths = [...merged.values()].map(({ variant, events, generators }) => ({
-    ...replay(variant, events),
-    generators,
-  }));
+  const paths = [...merged.values()].map(({ variant, actions, events, generators }) =>
+    buildPath(variant, actions, generators, traceMachine(variant, events), timing),
+  );
   return { paths, counts };
 }
 
 let generated: GeneratedPaths | undefined;
 
 /**
- * Shortest and simple paths of the session machine for every {@link MODEL_VARIANTS} entry, merged
- * by event sequence (a shortest path is usually also a simple one). Computed once per process.
+ * Paths from the machine (shortest and simple) and from the spec, for every {@link MODEL_VARIANTS}
+ * entry, merged by their acts. Computed once per process.
  */
 export function generateSessionPaths(): GeneratedPaths {
-  generated ??= generate([], TRAVERSAL_BOUNDS);
+  generated ??= generate([], TRAVERSAL_BOUNDS, {});
   return generated;
 }
 
 /**
- * Shortest and simple paths that begin with `prefix`, for runtimes whose sessions always start the
- * same way (over HTTP, with the initialize request in flight): the traversal starts from the state
- * the prefix leads to, under `bounds`, and every path is replayed from admission, prefix included.
+ * Paths that begin with `prefix`, for runtimes whose sessions always start the same way (over HTTP,
+ * with the initialize request in flight): the traversals start from the state the prefix leads to,
+ * under `bounds`, and every path is built from admission, prefix included.
  */
 export function generateSessionPathsAfter(
   prefix: readonly ModelAction[],
   bounds: Readonly<Record<PathGenerator, TraversalBounds>> = TRAVERSAL_BOUNDS,
+  timing: PathTiming = {},
 ): GeneratedPaths {
-  return generate(prefix, bounds);
+  return generate(prefix, bounds, timing);
 }
 
 /**
  * The path a runtime follows when it performs `actions` in order from admission, for runtimes that
- * reach the machine's states by other routes than the generated ones. Replayed like a generated
- * path, so its expected states, transitions taken and output come from the machine itself. Throws if
- * an action cannot happen where it occurs under the traversal rules (a timer that is not the next to
- * fire, a request ending with none in flight, an event the machine would ignore, …).
+ * reach the lifecycle's states by other routes than the generated ones. Expectations come from the
+ * oracle; the machine is replayed for coverage.
  */
 export function pathOfActions(
   variant: ModelVariant,
   actions: readonly ModelAction[],
   generators: readonly PathGenerator[] = [],
+  timing: PathTiming = {},
 ): ModelPath {
-  return { ...replay(variant, eventsOfActions(variant, actions).events), generators };
+  const trace = traceMachine(variant, eventsOfActions(variant, actions).events);
+  return buildPath(variant, actions, generators, trace, timing);
 }
 
 /** Ids of the transitions taken by at least one step of `paths`. */
@@ -652,10 +732,20 @@ export interface Observed extends ExpectedSession {
   readonly found: boolean;
 }
 
-const isLiveState = (state: string): boolean => state === 'created' || state === 'active' || state === 'idle';
-
 /** The observation the model predicts for a step. */
 export const expectedObservation = (expected: ExpectedSession): Observed => ({
   ...expected,
-  found: isLiveState(expected.state),
+  found: isLive(expected.state),
 });
+
+/** The supervisor's counts by state while it holds this one session (none once disposed). */
+export function expectedCountsByState(
+  state: LifecycleState,
+): Record<Exclude<LifecycleState, 'disposed'>, number> {
+  return {
+    created: state === 'created' ? 1 : 0,
+    active: state === 'active' ? 1 : 0,
+    idle: state === 'idle' ? 1 : 0,
+    expired: state === 'expired' ? 1 : 0,
+  };
+}
