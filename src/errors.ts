@@ -41,6 +41,13 @@ export interface SupervisorErrorData {
   'missing-peer-dependency': { package: string; feature: string };
   /** The cluster registry (e.g. Redis) could not be reached for an operation that needs it. */
   'registry-unavailable': { operation: string; retryAfterMs: number };
+  /**
+   * A 2026-07-28 (sessionless) request reached an endpoint that serves only 2025-era sessions (no
+   * `modern` handler): JSON-RPC -32022 with the revisions served, so a negotiating client falls back.
+   */
+  'unsupported-protocol-version': { requested: string; supported: readonly string[] };
+  /** Neither MCP SDK the server could be built with is installed (they are peer dependencies). */
+  'sdk-not-installed': { packages: readonly string[] };
 }
 
 export type SupervisorErrorCode = keyof SupervisorErrorData;

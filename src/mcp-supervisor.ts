@@ -1,4 +1,3 @@
-import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { SupervisorError } from './errors.js';
 import {
   type Authenticate,
@@ -8,9 +7,12 @@ import {
   type InitializeMessage,
   type RequestExtras,
 } from './http/dispatch.js';
+import { createEraRouter, type ModernHandler, type TrafficListener } from './http/era-router.js';
 import { createNodeHandler, type NodeHandler } from './http/node-adapter.js';
 import { DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_BYTES } from './http/request-body.js';
 import { DEFAULT_MAX_EVENTS_PER_SESSION } from './mcp/event-store.js';
+import { loadLegacyClassifier } from './mcp/sdk-loader.js';
+import type { SessionHttpTransport } from './mcp/sdk-types.js';
 import { connectSessionTransport, type McpServerLike } from './mcp/session-transport.js';
 import { type Duration, toMilliseconds } from './options.js';
 import type {
@@ -57,6 +59,24 @@ export interface McpSessionSupervisorOptions<TServer = McpServerLike>
    * serves any session. Default: this process alone, in memory.
    */
   cluster?: ClusterAttachment;
+  /**
+   * Serve the 2026-07-28 revision on the same endpoint: SDK v2's `createMcpHandler(factory, { legacy:
+   * 'reject' })`. Each request then passes the supervisor's gate (Host/Origin, `authenticate`, body
+   * limits) and is classified by SDK v2's `isLegacyRequest`: 2025-era traffic goes to supervised
+   * sessions, the rest to this handler, which opens no session and takes no slot. Closed by `shutdown`.
+   * Needs `@modelcontextprotocol/server`. Default: 2025-era sessions only (a 2026-07-28 request is
+   * answered -32022 with the revisions served, so a negotiating client falls back).
+   *
+   * @example
+   * ```ts
+   * import { createMcpHandler } from '@modelcontextprotocol/server';
+   * const supervisor = createSessionSupervisor({
+   *   createServer: () => buildServer(),
+   *   modern: createMcpHandler(() => buildServer(), { legacy: 'reject' }),
+   * });
+   * ```
+   */
+  modern?: ModernHandler;
 }
 
 const invalid = (option: string, value: unknown, expected: string) =>
@@ -85,6 +105,18 @@ function resolveMaxEvents(resumability: McpSessionSupervisorOptions['resumabilit
     throw invalid('resumability.maxEventsPerSession', value, 'a whole number ≥ 1');
   }
   return value;
+}
+
+function resolveModern(modern: ModernHandler | undefined): ModernHandler | undefined {
+  if (modern === undefined) return undefined;
+  if (typeof (modern as { fetch?: unknown } | null)?.fetch !== 'function') {
+    throw invalid(
+      'modern',
+      modern,
+      "a handler with fetch(request), e.g. createMcpHandler(factory, { legacy: 'reject' })",
+    );
+  }
+  return modern;
 }
 
 const defaultMetadata = (initialize: InitializeMessage): Record<string, unknown> => ({
@@ -141,15 +173,14 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
    */
   readonly handleRequest: NodeHandler;
 
-  private readonly transports = new WeakMap<
-    SupervisedSession<TServer>,
-    WebStandardStreamableHTTPServerTransport
-  >();
+  private readonly transports = new WeakMap<SupervisedSession<TServer>, SessionHttpTransport>();
   private readonly maxEventsPerSession: number | undefined;
   /** This supervisor's membership in a cluster, when created with the `cluster` option. */
   readonly cluster: ClusterMembership | undefined;
   private readonly placement: SessionPlacement<SupervisedSession<TServer>> | undefined;
   private clusterStopped: Promise<void> | undefined;
+  private readonly modern: ModernHandler | undefined;
+  private readonly trafficListeners = new Set<TrafficListener>();
 
   constructor(options: McpSessionSupervisorOptions<TServer> = {}) {
     super(options);
@@ -203,7 +234,9 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
         return transport;
       },
     };
-    this.fetch = (request, extras) => dispatchRequest(host, request, extras);
+    const legacy = (request: Request, extras?: RequestExtras) => dispatchRequest(host, request, extras);
+    this.modern = resolveModern(options.modern);
+    this.fetch = this.modern ? this.routeEras(this.modern, dispatch, legacy, options.logger) : legacy;
     this.handleRequest = createNodeHandler(this.fetch);
   }
 
@@ -234,12 +267,60 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
     if (this.placement) await this.placement.restore(session, transport);
   }
 
-  /** As {@link SessionSupervisor.shutdown}; a cluster member then stops listening to the registry. */
+  /**
+   * Calls `listener` on every request the modern (2026-07-28) leg served, with its method and status
+   * (metrics, live views). The 2025-era leg is reported per session by {@link SessionSupervisor.subscribe}.
+   * Returns the function that unsubscribes it.
+   */
+  subscribeTraffic(listener: TrafficListener): () => void {
+    this.trafficListeners.add(listener);
+    return () => {
+      this.trafficListeners.delete(listener);
+    };
+  }
+
+  private routeEras(
+    modern: ModernHandler,
+    gate: DispatchOptions,
+    legacy: (request: Request, extras?: RequestExtras) => Promise<Response>,
+    logger: McpSessionSupervisorOptions['logger'],
+  ): (request: Request, extras?: RequestExtras) => Promise<Response> {
+    // Loaded now, awaited per request: a missing SDK v2 shows as a 500 naming it, and in the log.
+    const classifier = loadLegacyClassifier();
+    classifier.catch((error: unknown) =>
+      logger?.error({ err: error }, 'cannot serve the 2026-07-28 revision'),
+    );
+    return createEraRouter({
+      gate,
+      modern,
+      legacy,
+      logger,
+      classify: () => classifier,
+      onTraffic: (event) => {
+        logger?.debug({ era: event.era, method: event.method, status: event.status }, 'modern request');
+        for (const listener of this.trafficListeners) {
+          try {
+            listener(event);
+          } catch (error) {
+            logger?.error({ err: error }, 'traffic listener threw');
+          }
+        }
+      },
+    });
+  }
+
+  /**
+   * As {@link SessionSupervisor.shutdown}; a cluster member then stops listening to the registry, and
+   * the `modern` handler is closed.
+   */
   override shutdown(options: ShutdownOptions = {}): Promise<void> {
     const stopped = super.shutdown(options);
     const cluster = this.placement;
-    if (cluster === undefined) return stopped;
-    this.clusterStopped ??= stopped.then(() => cluster.stop());
+    const modern = this.modern;
+    this.clusterStopped ??= stopped.then(async () => {
+      await cluster?.stop();
+      await modern?.close?.();
+    });
     return this.clusterStopped;
   }
 }

@@ -5,11 +5,12 @@
  *
  * @module
  */
-import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+
 import type { SessionEndReason } from '../machines/session.machine.js';
 import type { SupervisorListener } from './events.js';
 import type { InitializeMessage } from './http/dispatch.js';
 import type { Logger } from './logging.js';
+import type { SessionHttpTransport } from './mcp/sdk-types.js';
 import type { ResolvedCoreOptions } from './options.js';
 import type { SupervisedSession } from './session.js';
 import type { OpenSessionOptions } from './supervisor.js';
@@ -41,7 +42,7 @@ export interface SessionPlacement<S extends SupervisedSession<unknown>> extends 
   /** A session another node holds, rebuilt here; `undefined` when unknown or not the principal's. */
   recover(sessionId: string, principal: string | undefined): Promise<S | undefined>;
   /** Called once a session's transport is connected, before the session counts as ready. */
-  restore(session: S, transport: WebStandardStreamableHTTPServerTransport): Promise<void>;
+  restore(session: S, transport: SessionHttpTransport): Promise<void>;
   /** Stops listening and reporting; called once the supervisor has stopped. */
   stop(): Promise<void>;
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { v4 as uuidv4 } from 'uuid';
 import type { SessionEndReason } from '../../machines/session.machine.js';
 import {
@@ -14,6 +13,7 @@ import {
 import type { SupervisorEvent } from '../events.js';
 import type { InitializeMessage } from '../http/dispatch.js';
 import type { Logger } from '../logging.js';
+import type { SessionHttpTransport } from '../mcp/sdk-types.js';
 import { type Duration, toMilliseconds } from '../options.js';
 import type { ClusterAttachment, ClusterHost, SessionPlacement } from '../placement.js';
 import type { SupervisedSession } from '../session.js';
@@ -243,7 +243,7 @@ export class ClusterNode<S extends SupervisedSession<unknown>> implements Sessio
    * @internal Called by the MCP layer once a session's server and transport are connected: a session being
    * taken over gets its handshake replayed before it counts as ready.
    */
-  async restore(session: S, transport: WebStandardStreamableHTTPServerTransport): Promise<void> {
+  async restore(session: S, transport: SessionHttpTransport): Promise<void> {
     const held = this.held.get(session.id);
     if (held?.session !== session || !held.recovering) return;
     await replayInitialize(transport, session.id, held.initialize);

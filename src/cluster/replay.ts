@@ -1,6 +1,6 @@
-import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { InitializeMessage } from '../http/dispatch.js';
+import { LATEST_LEGACY_PROTOCOL_VERSION, LEGACY_PROTOCOL_VERSIONS } from '../mcp/protocol-versions.js';
+import type { SessionHttpTransport } from '../mcp/sdk-types.js';
 import type { StoredInitialize } from './registry.js';
 
 /** Never reaches a socket: the transport only reads headers and body from it. */
@@ -19,7 +19,9 @@ export function storedInitialize(initialize: InitializeMessage): StoredInitializ
   };
   const requested = params.protocolVersion;
   return {
-    protocolVersion: SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION,
+    protocolVersion: LEGACY_PROTOCOL_VERSIONS.includes(requested)
+      ? requested
+      : LATEST_LEGACY_PROTOCOL_VERSION,
     capabilities: params.capabilities ?? {},
     clientInfo: params.clientInfo,
   };
@@ -43,7 +45,7 @@ export const toInitializeMessage = (stored: StoredInitialize): InitializeMessage
  * ```
  */
 export async function replayInitialize(
-  transport: WebStandardStreamableHTTPServerTransport,
+  transport: SessionHttpTransport,
   sessionId: string,
   initialize: StoredInitialize,
 ): Promise<void> {

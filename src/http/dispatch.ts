@@ -1,17 +1,21 @@
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { SessionEndReason } from '../../machines/session.machine.js';
 import { isSupervisorError, SupervisorError, sessionNotFound } from '../errors.js';
 import type { Logger } from '../logging.js';
+import { claimedModernRevision, LEGACY_PROTOCOL_VERSIONS } from '../mcp/protocol-versions.js';
+import type { AuthInfo, SessionHttpTransport } from '../mcp/sdk-types.js';
 import type { SupervisedSession } from '../session.js';
 import { errorResponse, internalErrorResponse } from './error-response.js';
-import { type HostValidationOptions, validateHostAndOrigin } from './host-validation.js';
-import { isJsonContentType, parseJson, readBodyText, withinBodyTimeout } from './request-body.js';
+import {
+  authenticateRequest,
+  checkMethodAndHost,
+  type GateOptions,
+  type Principal,
+  readJsonBody,
+} from './request-gate.js';
 import { settleWhenDelivered } from './response-lifetime.js';
 import { readSessionId } from './session-id.js';
 
-export const ALLOWED_METHODS: readonly string[] = ['GET', 'POST', 'DELETE'];
+export { ALLOWED_METHODS, type Authenticate, type Principal } from './request-gate.js';
 
 /** Per-request extras an embedding framework may already have. */
 export interface RequestExtras {
@@ -26,28 +30,14 @@ export interface RequestExtras {
   readBody?: (limitBytes: number) => Promise<string>;
   /** @internal Set by the node adapter: calls `settle` once the node response is over. */
   onDelivered?: (settle: () => void) => void;
+  /**
+   * @internal Set by the era router, which already ran the gate (`request-gate.ts`): the principal
+   * it established, so `authenticate` runs once per request.
+   */
+  authenticated?: { readonly principal: Principal | undefined };
 }
 
-export interface DispatchOptions extends HostValidationOptions {
-  readonly maxBodyBytes: number;
-  /** Time allowed for a whole request body to arrive, in ms (408 after it). */
-  readonly bodyTimeoutMs: number;
-  readonly authenticate: Authenticate | undefined;
-}
-
-/** Who is calling, as established by the embedding application's `authenticate` hook. */
-export interface Principal {
-  /** Stable identity, e.g. the subject of a verified token. Sessions are bound to it. */
-  readonly id: string;
-  /** Passed to the MCP server's handlers as `extra.authInfo`. */
-  readonly authInfo?: AuthInfo;
-}
-
-/**
- * Establishes the principal of a request, or `undefined` for an anonymous one. To refuse a request
- * outright, throw `new SupervisorError('unauthorized', { reason, wwwAuthenticate })` (401).
- */
-export type Authenticate = (request: Request) => Principal | undefined | Promise<Principal | undefined>;
+export type DispatchOptions = GateOptions;
 
 /** What the dispatcher needs of the supervisor; kept narrow so the routing reads on its own. */
 export interface DispatchHost<TSession extends SupervisedSession<unknown>> {
@@ -65,7 +55,7 @@ export interface DispatchHost<TSession extends SupervisedSession<unknown>> {
    */
   recover?(sessionId: string, principalId: string | undefined): Promise<TSession | undefined>;
   close(sessionId: string, reason: SessionEndReason): boolean;
-  transportOf(session: TSession): WebStandardStreamableHTTPServerTransport | undefined;
+  transportOf(session: TSession): SessionHttpTransport | undefined;
 }
 
 export interface InitializeMessage {
@@ -80,17 +70,6 @@ const isInitializeMethod = (message: unknown): boolean =>
   message !== null &&
   (message as { method?: unknown }).method === 'initialize';
 
-function requireJsonContentType(request: Request): void {
-  const contentType = request.headers.get('content-type');
-  if (!isJsonContentType(contentType)) {
-    throw new SupervisorError(
-      'unsupported-media-type',
-      { contentType },
-      'Unsupported Media Type: Content-Type must be application/json',
-    );
-  }
-}
-
 const POST_ACCEPTS = ['application/json', 'text/event-stream'] as const;
 
 function requirePostAccept(request: Request): void {
@@ -102,21 +81,6 @@ function requirePostAccept(request: Request): void {
       'Not Acceptable: Client must accept both application/json and text/event-stream',
     );
   }
-}
-
-async function readJsonBody(
-  request: Request,
-  extras: RequestExtras,
-  options: DispatchOptions,
-): Promise<unknown> {
-  requireJsonContentType(request);
-  if (extras.parsedBody !== undefined) return extras.parsedBody;
-  const { maxBodyBytes, bodyTimeoutMs } = options;
-  // On node, the 408 carries `Connection: close`: the socket goes with the rest of the late body.
-  const text = extras.readBody
-    ? await withinBodyTimeout(extras.readBody(maxBodyBytes), bodyTimeoutMs)
-    : await readBodyText(request, maxBodyBytes, bodyTimeoutMs);
-  return parseJson(text);
 }
 
 /**
@@ -146,16 +110,11 @@ async function route<TSession extends SupervisedSession<unknown>>(
   extras: RequestExtras,
 ): Promise<Response> {
   const { method } = request;
-  if (!ALLOWED_METHODS.includes(method)) {
-    throw new SupervisorError(
-      'method-not-allowed',
-      { method, allow: ALLOWED_METHODS },
-      `Method not allowed: ${method}`,
-    );
-  }
-  validateHostAndOrigin(request.headers, host.dispatch);
+  if (extras.authenticated === undefined) checkMethodAndHost(request, host.dispatch);
   const sessionId = readSessionId(request.headers);
-  const principal = await host.dispatch.authenticate?.(request);
+  const principal = extras.authenticated
+    ? extras.authenticated.principal
+    : await authenticateRequest(request, host.dispatch);
   if (principal?.authInfo !== undefined) extras = { ...extras, authInfo: principal.authInfo };
   if (sessionId === undefined) {
     if (method !== 'POST') throw missingSessionId(method);
@@ -210,6 +169,44 @@ function deliver(response: Response, settle: () => void, extras: RequestExtras):
   return response;
 }
 
+/**
+ * A well-formed initialize: the checks the SDKs' `isInitializeRequest` makes that matter here
+ * (the supervisor reads `protocolVersion` and `clientInfo`; the server validates the rest).
+ */
+function isInitializeRequest(message: unknown): message is InitializeMessage {
+  const { id, params } = message as { id?: unknown; params?: unknown };
+  if ((typeof id !== 'string' && typeof id !== 'number') || typeof params !== 'object' || params === null) {
+    return false;
+  }
+  const { protocolVersion, clientInfo, capabilities } = params as Record<string, unknown>;
+  const info = clientInfo as { name?: unknown; version?: unknown } | null | undefined;
+  return (
+    typeof protocolVersion === 'string' &&
+    typeof info === 'object' &&
+    info !== null &&
+    typeof info.name === 'string' &&
+    typeof info.version === 'string' &&
+    typeof capabilities === 'object' &&
+    capabilities !== null
+  );
+}
+
+/**
+ * A sessionless POST that is not an initialize: a 2026-07-28 request (e.g. a negotiating client's
+ * `server/discover` probe) is told which revisions are served here (-32022), so it falls back to a
+ * session rather than reading "Mcp-Session-Id header is required" as a fault; anything else is
+ * missing its session id.
+ */
+function notInitialize(message: unknown): SupervisorError {
+  const requested = claimedModernRevision(message);
+  if (requested === undefined) return missingSessionId('POST');
+  return new SupervisorError(
+    'unsupported-protocol-version',
+    { requested, supported: LEGACY_PROTOCOL_VERSIONS },
+    `Unsupported protocol version: ${requested} (this endpoint serves ${LEGACY_PROTOCOL_VERSIONS.join(', ')})`,
+  );
+}
+
 function missingSessionId(method: string): SupervisorError<'missing-session-id'> {
   return new SupervisorError(
     'missing-session-id',
@@ -244,7 +241,7 @@ async function initialize<TSession extends SupervisedSession<unknown>>(
     }
     throw missingSessionId('POST');
   }
-  if (!isInitializeMethod(body)) throw missingSessionId('POST');
+  if (!isInitializeMethod(body)) throw notInitialize(body);
   if (!isInitializeRequest(body)) {
     throw new SupervisorError(
       'invalid-request',

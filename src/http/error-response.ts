@@ -7,6 +7,8 @@ export const JSON_RPC = {
   serverError: -32000,
   sessionNotFound: -32001,
   internalError: -32603,
+  /** 2026-07-28 revision: the requested protocol revision is not served here. */
+  unsupportedProtocolVersion: -32022,
 } as const;
 
 interface WireMapping {
@@ -37,6 +39,8 @@ const WIRE: Record<SupervisorErrorCode, WireMapping> = {
   'invalid-option': { status: 500, rpcCode: JSON_RPC.internalError },
   'missing-peer-dependency': { status: 500, rpcCode: JSON_RPC.internalError },
   'registry-unavailable': { status: 503, rpcCode: JSON_RPC.serverError },
+  'unsupported-protocol-version': { status: 400, rpcCode: JSON_RPC.unsupportedProtocolVersion },
+  'sdk-not-installed': { status: 500, rpcCode: JSON_RPC.internalError },
 };
 
 function extraHeaders(error: SupervisorError): Record<string, string> {
@@ -58,13 +62,18 @@ function extraHeaders(error: SupervisorError): Record<string, string> {
 }
 
 /** A JSON-RPC error body (`id: null`: the request's id is unknown or not trusted here). */
-export function errorBody(code: number, message: string): string {
-  return JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
+export function errorBody(code: number, message: string, data?: unknown): string {
+  const error = data === undefined ? { code, message } : { code, message, data };
+  return JSON.stringify({ jsonrpc: '2.0', error, id: null });
 }
+
+/** The error data a client acts on (the revisions served); other codes keep theirs server-side. */
+const wireData = (error: SupervisorError): unknown =>
+  isSupervisorError(error, 'unsupported-protocol-version') ? error.data : undefined;
 
 export function errorResponse(error: SupervisorError): Response {
   const { status, rpcCode } = WIRE[error.code];
-  return new Response(errorBody(rpcCode, error.message), {
+  return new Response(errorBody(rpcCode, error.message, wireData(error)), {
     status,
     headers: { 'Content-Type': 'application/json', ...extraHeaders(error) },
   });

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { AuthInfo } from '../mcp/sdk-types.js';
 import type { RequestExtras } from './dispatch.js';
 import { readIncomingBody } from './node-body.js';
 

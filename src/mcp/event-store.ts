@@ -1,9 +1,4 @@
-import type {
-  EventId,
-  EventStore,
-  StreamId,
-} from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { EventId, EventStore, JsonRpcMessage as JSONRPCMessage, StreamId } from './sdk-types.js';
 
 interface StoredEvent {
   readonly id: EventId;

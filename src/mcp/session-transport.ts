@@ -1,11 +1,16 @@
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { SupervisedSession } from '../session.js';
 import { BoundedEventStore } from './event-store.js';
+import { sdkForServer } from './sdk-loader.js';
+import type { SessionHttpTransport } from './sdk-types.js';
 
-/** What the supervisor needs of an MCP server: `McpServer` and the low-level `Server` both fit. */
+/**
+ * What the supervisor needs of an MCP server: `McpServer` and the low-level `Server` of SDK v1
+ * (`@modelcontextprotocol/sdk`) or SDK v2 (`@modelcontextprotocol/server`) all fit. Each is served
+ * through its own SDK's transport, so a v2 server's handlers see the real request (`ctx.http.req`).
+ */
 export interface McpServerLike {
-  connect(transport: Transport): Promise<void>;
+  // Method syntax on purpose: either SDK's `connect(transport: Transport)` fits.
+  connect(transport: never): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,12 +32,13 @@ export async function connectSessionTransport(
   session: SupervisedSession<McpServerLike>,
   server: McpServerLike,
   options: SessionTransportOptions,
-): Promise<WebStandardStreamableHTTPServerTransport> {
+): Promise<SessionHttpTransport> {
+  const { Transport } = await sdkForServer(server);
   const eventStore =
     options.maxEventsPerSession === undefined
       ? undefined
       : new BoundedEventStore(options.maxEventsPerSession);
-  const transport = new WebStandardStreamableHTTPServerTransport({
+  const transport = new Transport({
     sessionIdGenerator: () => session.id,
     onsessionclosed: options.onDeleted,
     ...(eventStore ? { eventStore } : {}),
@@ -42,7 +48,7 @@ export async function connectSessionTransport(
     if (session.isLive) options.onClosedByServer();
   };
   transport.onerror = (error) => session.logger?.debug({ err: error }, 'transport refused a request');
-  await server.connect(transport);
+  await (server as { connect(transport: unknown): Promise<void> }).connect(transport);
   session.cleanups = [() => eventStore?.purge(), () => transport.close()];
   return transport;
 }

@@ -1,0 +1,161 @@
+/**
+ * The gate is the same for both eras: Host/Origin (403), body size (413), Content-Type (415) and
+ * `authenticate` (401) refuse a 2026-07-28 request with exactly the answer a 2025-era one gets, on
+ * every entry point; a well-formed request of either era is served (the modern one without a session).
+ */
+import http from 'node:http';
+import { createMcpHandler } from '@modelcontextprotocol/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SupervisorError } from '../src/index.js';
+import { createV2Server, ENTRY_POINTS, type Served, serveEras } from './fixtures/eras.js';
+
+const MAX_BODY_BYTES = 2_048;
+const TOKEN = 'Bearer let-me-in';
+const MODERN = '2026-07-28';
+
+const legacyBody = (padding = '') => ({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: {},
+    clientInfo: { name: 'gate-test', version: '1.0.0', padding },
+  },
+});
+
+const modernBody = (padding = '') => ({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/list',
+  params: {
+    _meta: {
+      'io.modelcontextprotocol/protocolVersion': MODERN,
+      'io.modelcontextprotocol/clientInfo': { name: 'gate-test', version: '1.0.0', padding },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    },
+  },
+});
+
+const LEGS = {
+  legacy: { body: legacyBody, headers: {} },
+  modern: { body: modernBody, headers: { 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list' } },
+} as const;
+
+interface Answer {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A raw POST over node:http, so that `Host` can be forged. */
+function post(url: URL, headers: Record<string, string>, body: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+interface Case {
+  readonly name: string;
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  readonly omit?: string;
+  readonly padding?: string;
+}
+
+const BAD_INPUT: readonly Case[] = [
+  { name: 'a foreign Host', status: 403, headers: { host: 'evil.example' } },
+  { name: 'a foreign Origin', status: 403, headers: { origin: 'http://evil.example' } },
+  { name: 'a body over maxBodyBytes', status: 413, padding: 'x'.repeat(MAX_BODY_BYTES) },
+  { name: 'Content-Type text/plain', status: 415, headers: { 'content-type': 'text/plain' } },
+  { name: 'no credentials', status: 401, omit: 'authorization' },
+];
+
+function send(served: Served, leg: keyof typeof LEGS, testCase: Partial<Case> = {}): Promise<Answer> {
+  const headers: Record<string, string> = {
+    host: served.url.host,
+    accept: 'application/json, text/event-stream',
+    'content-type': 'application/json',
+    authorization: TOKEN,
+    ...LEGS[leg].headers,
+    ...testCase.headers,
+  };
+  if (testCase.omit !== undefined) delete headers[testCase.omit];
+  return post(served.url, headers, JSON.stringify(LEGS[leg].body(testCase.padding)));
+}
+
+describe.each(ENTRY_POINTS)('the gate in front of both eras, on %s', (entry) => {
+  let served: Served;
+  beforeAll(async () => {
+    served = await serveEras(entry, 'v2', {
+      modern: createMcpHandler(createV2Server, { legacy: 'reject' }),
+      maxBodyBytes: MAX_BODY_BYTES,
+      allowedOrigins: ['http://127.0.0.1'],
+      authenticate: (request) => {
+        if (request.headers.get('authorization') === TOKEN) return { id: 'alice' };
+        throw new SupervisorError(
+          'unauthorized',
+          { reason: 'no token', wwwAuthenticate: 'Bearer' },
+          'Unauthorized',
+        );
+      },
+    });
+  });
+  afterAll(() => served.close());
+
+  it('serves a well-formed 2025 initialize with a session', async () => {
+    const answer = await send(served, 'legacy');
+    expect(answer.status).toBe(200);
+    expect(answer.headers['mcp-session-id']).toBeDefined();
+  });
+
+  it('serves a well-formed 2026-07-28 request without a session', async () => {
+    const before = served.supervisor.getStatistics().activeSessions;
+    const answer = await send(served, 'modern');
+    expect(answer.status).toBe(200);
+    expect(answer.headers['mcp-session-id']).toBeUndefined();
+    expect(answer.body).toContain('"tools"');
+    expect(served.supervisor.getStatistics().activeSessions).toBe(before);
+  });
+
+  it.each(BAD_INPUT)('refuses $name with $status, the same answer for both eras', async (testCase) => {
+    const before = served.supervisor.getStatistics().activeSessions;
+    const legacy = await send(served, 'legacy', testCase);
+    const modern = await send(served, 'modern', testCase);
+    expect(legacy.status).toBe(testCase.status);
+    expect(modern.status).toBe(testCase.status);
+    expect(modern.body).toBe(legacy.body);
+    expect(JSON.parse(modern.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 } });
+    expect(modern.headers['www-authenticate']).toBe(legacy.headers['www-authenticate']);
+    expect(served.supervisor.getStatistics().activeSessions).toBe(before);
+  });
+});
+
+describe('a 2026-07-28 request at an endpoint that serves only sessions', () => {
+  let served: Served;
+  beforeAll(async () => {
+    served = await serveEras('node:http', 'v1', {});
+  });
+  afterAll(() => served.close());
+
+  it('is told the revisions served (-32022), not that a session id is missing', async () => {
+    const answer = await send(served, 'modern');
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      error: { code: -32022, data: { requested: MODERN, supported: expect.arrayContaining(['2025-11-25']) } },
+    });
+    expect(served.supervisor.getStatistics().activeSessions).toBe(0);
+  });
+});
