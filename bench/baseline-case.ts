@@ -1,9 +1,9 @@
 /**
  * Section 4: the floor. A plain `Map<id, { createdAt, lastActivityAt }>`, as the original
  * `SessionManager` kept it (no actors, no per-session timer; its expiry was a periodic sweep, not
- * measured here). Ids come from the same `uuid` v4 the supervisor uses, so id generation is in both.
+ * measured here). Ids come from the same uuid v4 (`crypto.randomUUID`) the supervisor uses, so id generation is in both.
  */
-import { v4 as uuidv4 } from 'uuid';
+import { randomUUID as uuidv4 } from 'node:crypto';
 import { heapUsedAfterGc, type Sample, sample } from './timing.js';
 
 interface Entry {
