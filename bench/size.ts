@@ -221,7 +221,7 @@ try {
     `\ntarball: ${tarball.filename}, ${kb(tarball.size)} packed, ${kb(tarball.unpackedSize)} unpacked, ${tarball.entryCount} files, ${mapFiles} .map`,
   );
   print(`dependencies: ${Object.keys(manifest.dependencies ?? {}).join(', ')}`);
-  print(`optional peers (not installed here): ${peers.join(', ')}`);
+  print(`optional peers: ${peers.join(', ')} (installed here: ${SDK} only)`);
   print(
     table(
       'Optional features without their peer',
