@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSystemClock, MAX_TIMER_DELAY, TimerWheel } from '../src/clock.js';
 import { forEachInSlices } from '../src/slices.js';
 
@@ -65,14 +65,44 @@ describe('TimerWheel', () => {
     expect(ran).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it('fires no earlier than asked, and at most one bucket late', async () => {
-    const wheel = new TimerWheel(10, 10);
-    const started = Date.now();
-    let firedAfter = -1;
-    wheel.schedule(() => (firedAfter = Date.now() - started), 25);
-    await waitFor(() => firedAfter >= 0);
-    expect(firedAfter).toBeGreaterThanOrEqual(25);
-    expect(firedAfter).toBeLessThan(25 + 10 + 40); // one bucket, plus scheduling slack on a busy machine
+  describe('on an injected clock', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /**
+     * Schedules one callback `delay` ms after `start` on a wheel of 10 ms buckets whose time is
+     * `now`, then moves `now` and the (fake) Node timers forward together, 1 ms at a time, and
+     * returns the instant the callback ran.
+     */
+    const firingInstant = (start: number, delay: number): number => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
+      let now = start;
+      const wheel = new TimerWheel(10, 10, undefined, () => now);
+      let firedAt: number | undefined;
+      wheel.schedule(() => (firedAt = now), delay);
+      for (let step = 0; step < delay + 100 && firedAt === undefined; step += 1) {
+        now += 1;
+        vi.advanceTimersByTime(1);
+      }
+      if (firedAt === undefined) throw new Error(`Never fired within ${delay + 100} ms`);
+      return firedAt;
+    };
+
+    it.each([...Array(10).keys()])(
+      'fires no earlier than asked and at most one bucket late, from %i ms past a bucket edge',
+      (offset) => {
+        const start = 1_000_000 + offset;
+        const due = start + 25;
+        const firedAt = firingInstant(start, 25);
+        expect(firedAt - due).toBeGreaterThanOrEqual(0);
+        expect(firedAt - due).toBeLessThan(10);
+      },
+    );
+
+    it('fires exactly on time when the deadline falls on a bucket edge', () => {
+      expect(firingInstant(1_000_000, 30)).toBe(1_000_030);
+    });
   });
 
   it('keeps running later callbacks when one throws, and reports the error', async () => {

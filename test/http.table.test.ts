@@ -25,7 +25,13 @@ import {
 } from './support/http-harness.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const RPC = { parseError: -32700, sessionNotFound: -32001 } as const;
+/** JSON-RPC codes of the refusals (src/http/error-response.ts), written out so a changed mapping fails here. */
+const RPC = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  serverError: -32000,
+  sessionNotFound: -32001,
+} as const;
 const ALLOW = 'GET, POST, DELETE';
 /** Small enough that a padded message crosses it, large enough for an `initialize`. */
 const MAX_BODY_BYTES = 512;
@@ -77,8 +83,8 @@ type SessionRef = 'none' | 'live' | 'unknown' | 'expired' | 'deleted' | { litera
 
 interface Expected {
   readonly status: number;
-  /** JSON-RPC error code of the body; `'any'`: some JSON-RPC error, code unchecked. */
-  readonly rpcCode?: number | 'any';
+  /** JSON-RPC error code of the body, exactly. */
+  readonly rpcCode?: number;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -167,7 +173,7 @@ const badIdCases: RefusalCase[] = BAD_IDS.flatMap(([what, id]) =>
       method,
       session: { literal: id },
       ...(method === 'POST' ? { body: pingBody } : {}),
-      expected: { status: 400 },
+      expected: { status: 400, rpcCode: RPC.serverError },
     }),
   ),
 );
@@ -180,7 +186,7 @@ const REFUSALS: readonly RefusalCase[] = [
     session: 'none',
     body: initializeBody(),
     options: { maxSessions: 1, whenFull: 'reject', retryAfter: '3s' },
-    expected: { status: 503, rpcCode: 'any', headers: { 'retry-after': '3' } },
+    expected: { status: 503, rpcCode: RPC.serverError, headers: { 'retry-after': '3' } },
   },
   {
     row: ROW.noSession,
@@ -188,7 +194,7 @@ const REFUSALS: readonly RefusalCase[] = [
     method: 'POST',
     session: 'none',
     body: rpcRequest('tools/list'),
-    expected: { status: 400, rpcCode: 'any' },
+    expected: { status: 400, rpcCode: RPC.serverError },
   },
   {
     row: ROW.noSession,
@@ -196,7 +202,7 @@ const REFUSALS: readonly RefusalCase[] = [
     method: 'POST',
     session: 'none',
     body: pingBody,
-    expected: { status: 400, rpcCode: 'any' },
+    expected: { status: 400, rpcCode: RPC.serverError },
   },
   {
     row: ROW.noSession,
@@ -204,7 +210,7 @@ const REFUSALS: readonly RefusalCase[] = [
     method: 'POST',
     session: 'none',
     body: `[${pingBody},${rpcRequest('tools/list', undefined, 2)}]`,
-    expected: { status: 400, rpcCode: 'any' },
+    expected: { status: 400, rpcCode: RPC.serverError },
   },
   {
     row: ROW.noSession,
@@ -212,7 +218,7 @@ const REFUSALS: readonly RefusalCase[] = [
     method: 'POST',
     session: 'none',
     body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-    expected: { status: 400, rpcCode: 'any' },
+    expected: { status: 400, rpcCode: RPC.serverError },
   },
   {
     row: ROW.noSession,
@@ -220,7 +226,7 @@ const REFUSALS: readonly RefusalCase[] = [
     method: 'POST',
     session: 'none',
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize' }),
-    expected: { status: 400, rpcCode: 'any' },
+    expected: { status: 400, rpcCode: RPC.invalidRequest },
   },
   {
     row: ROW.noSession,
@@ -228,7 +234,7 @@ const REFUSALS: readonly RefusalCase[] = [
     method: 'POST',
     session: 'none',
     body: '42',
-    expected: { status: 400, rpcCode: 'any' },
+    expected: { status: 400, rpcCode: RPC.serverError },
   },
   ...notFoundCases,
   ...badIdCases,
@@ -238,7 +244,7 @@ const REFUSALS: readonly RefusalCase[] = [
     method: 'POST',
     session: 'live',
     body: initializeBody(),
-    expected: { status: 400 },
+    expected: { status: 400, rpcCode: RPC.invalidRequest },
   },
   {
     row: ROW.initInSession,
@@ -246,7 +252,7 @@ const REFUSALS: readonly RefusalCase[] = [
     method: 'POST',
     session: 'live',
     body: `[${initializeBody()}]`,
-    expected: { status: 400 },
+    expected: { status: 400, rpcCode: RPC.invalidRequest },
   },
   ...(['PUT', 'PATCH', 'HEAD', 'OPTIONS'] as const).map(
     (method): RefusalCase => ({
@@ -254,7 +260,12 @@ const REFUSALS: readonly RefusalCase[] = [
       name: `${method} → 405 with Allow`,
       method,
       session: 'none',
-      expected: { status: 405, headers: { allow: ALLOW } },
+      // A HEAD answer has no body to carry the error.
+      expected: {
+        status: 405,
+        headers: { allow: ALLOW },
+        ...(method === 'HEAD' ? {} : { rpcCode: RPC.serverError }),
+      },
     }),
   ),
   {
@@ -262,7 +273,7 @@ const REFUSALS: readonly RefusalCase[] = [
     name: 'PUT with a live session id → 405 with Allow',
     method: 'PUT',
     session: 'live',
-    expected: { status: 405, headers: { allow: ALLOW } },
+    expected: { status: 405, rpcCode: RPC.serverError, headers: { allow: ALLOW } },
   },
   {
     row: ROW.badBody,
@@ -271,7 +282,7 @@ const REFUSALS: readonly RefusalCase[] = [
     session: 'none',
     body: paddedInitialize,
     options: { maxBodyBytes: MAX_BODY_BYTES },
-    expected: { status: 413 },
+    expected: { status: 413, rpcCode: RPC.serverError },
   },
   {
     row: ROW.badBody,
@@ -281,7 +292,7 @@ const REFUSALS: readonly RefusalCase[] = [
     body: paddedInitialize,
     streamed: true,
     options: { maxBodyBytes: MAX_BODY_BYTES },
-    expected: { status: 413 },
+    expected: { status: 413, rpcCode: RPC.serverError },
   },
   {
     row: ROW.badBody,
@@ -291,7 +302,7 @@ const REFUSALS: readonly RefusalCase[] = [
     body: padded(MAX_BODY_BYTES),
     streamed: true,
     options: { maxBodyBytes: MAX_BODY_BYTES },
-    expected: { status: 413 },
+    expected: { status: 413, rpcCode: RPC.serverError },
   },
   {
     row: ROW.badBody,
@@ -300,7 +311,7 @@ const REFUSALS: readonly RefusalCase[] = [
     session: 'live',
     body: padded(MAX_BODY_BYTES),
     options: { maxBodyBytes: MAX_BODY_BYTES },
-    expected: { status: 413 },
+    expected: { status: 413, rpcCode: RPC.serverError },
   },
   {
     row: ROW.badBody,
@@ -325,7 +336,7 @@ const REFUSALS: readonly RefusalCase[] = [
     session: 'none',
     headers: { 'content-type': 'text/plain' },
     body: initializeBody(),
-    expected: { status: 415 },
+    expected: { status: 415, rpcCode: RPC.serverError },
   },
   {
     row: ROW.badBody,
@@ -334,7 +345,7 @@ const REFUSALS: readonly RefusalCase[] = [
     session: 'live',
     headers: { 'content-type': 'text/plain' },
     body: pingBody,
-    expected: { status: 415 },
+    expected: { status: 415, rpcCode: RPC.serverError },
   },
 ];
 
@@ -402,9 +413,7 @@ describe.each(ENTRY_POINTS)('HTTP behaviour through $name', (entryPoint) => {
       if (testCase.expected.rpcCode !== undefined) {
         const body = JSON.parse(text) as { jsonrpc?: string; error?: { code?: unknown } };
         expect(body.jsonrpc).toBe('2.0');
-        expect(body.error?.code).toEqual(
-          testCase.expected.rpcCode === 'any' ? expect.any(Number) : testCase.expected.rpcCode,
-        );
+        expect(body.error?.code).toBe(testCase.expected.rpcCode);
       }
       expect(footprint(t)).toEqual(before);
     });
@@ -426,6 +435,46 @@ describe.each(ENTRY_POINTS)('HTTP behaviour through $name', (entryPoint) => {
       expect(t.supervisor.size).toBe(before + 1);
       expect(t.supervisor.getStatistics().requestsInFlight).toBe(0);
     });
+
+    /**
+     * Bodies that pass the supervisor's own `initialize` check (the SDK's `isInitializeRequest`, which
+     * looks at method and params only) but that the SDK transport answers with another status than
+     * 200, after the session was admitted and its server built.
+     */
+    const ANSWERED_OTHERWISE: ReadonlyArray<readonly [string, string, number]> = [
+      [
+        'without an id (a notification to the transport: 202, no answer)',
+        JSON.stringify({ ...(JSON.parse(initializeBody()) as Record<string, unknown>), id: undefined }),
+        202,
+      ],
+      [
+        'with jsonrpc "1.0" (not a JSON-RPC 2.0 message: 400)',
+        JSON.stringify({ ...(JSON.parse(initializeBody()) as Record<string, unknown>), jsonrpc: '1.0' }),
+        400,
+      ],
+    ];
+
+    it.each(ANSWERED_OTHERWISE)(
+      'an initialize %s ends its session (failed) and frees its slot',
+      async (_what, body, status) => {
+        const t = await start({ maxSessions: 1, whenFull: 'reject' });
+
+        const response = await t.send(post(body));
+        await response.text();
+        await vi.waitFor(() => expect(t.supervisor.getStatistics().totals.disposed).toBe(1));
+
+        expect(response.status).toBe(status);
+        expect(response.headers.get('mcp-session-id')).toBeNull();
+        const statistics = t.supervisor.getStatistics();
+        expect({ live: t.supervisor.size, admitted: statistics.totals.admitted }).toEqual({
+          live: 0,
+          admitted: 1,
+        });
+        expect(statistics.endedByReason.failed).toBe(1);
+        // The one slot is free again: the next client gets its session.
+        expect((await t.send(post(initializeBody()))).status).toBe(200);
+      },
+    );
   });
 
   describe(ROW.getStream, () => {
@@ -527,7 +576,7 @@ describe.each(ENTRY_POINTS)('HTTP behaviour through $name', (entryPoint) => {
 
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
-      expect(JSON.parse(text)).toMatchObject({ jsonrpc: '2.0', error: { code: expect.any(Number) } });
+      expect(JSON.parse(text)).toMatchObject({ jsonrpc: '2.0', error: { code: RPC.serverError } });
       expect(footprint(t)).toEqual(before);
     });
 
