@@ -1,0 +1,184 @@
+/**
+ * Loopback protection is one decision over Host and Origin together (SPEC "HTTP behaviour"): with
+ * `allowedHosts` set, a foreign Host is refused, and so is any Origin that is not this server's own
+ * origin under an allowed name (`null` and other ports included), as the MCP spec requires
+ * ("servers MUST validate the Origin header"). An explicit `allowedOrigins` list replaces the rule.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LOOPBACK_HOSTS, type McpSessionSupervisorOptions } from '../src/index.js';
+import {
+  closeServer,
+  createSupervisorUnderTest,
+  initializeBody,
+  listenOnLoopback,
+  MCP_ACCEPT,
+  type SupervisorUnderTest,
+  stopSupervisor,
+} from './support/http-harness.js';
+
+interface Answer {
+  readonly status: number;
+  readonly rpcCode: number | undefined;
+}
+
+/** POSTs an initialize to `port` with exactly these Host and Origin headers (node:http sets nothing else). */
+function initializeWith(port: number, host: string, origin: string | undefined): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mcp',
+        method: 'POST',
+        headers: {
+          host,
+          accept: MCP_ACCEPT,
+          'content-type': 'application/json',
+          ...(origin === undefined ? {} : { origin }),
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          // An admitted initialize answers on an SSE stream; its first event is enough.
+          if (response.statusCode === 200) response.destroy();
+        });
+        const settle = () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let rpcCode: number | undefined;
+          try {
+            rpcCode = (JSON.parse(text) as { error?: { code?: number } }).error?.code;
+          } catch {
+            rpcCode = undefined;
+          }
+          resolve({ status: response.statusCode ?? 0, rpcCode });
+        };
+        response.on('end', settle);
+        response.on('close', settle);
+      },
+    );
+    request.on('error', reject);
+    request.end(initializeBody());
+  });
+}
+
+async function serve(options: McpSessionSupervisorOptions) {
+  const underTest = createSupervisorUnderTest(options);
+  const server = http.createServer((req, res) => void underTest.supervisor.handleRequest(req, res));
+  const url = await listenOnLoopback(server);
+  return { underTest, server, port: Number(url.port) };
+}
+
+describe('loopback protection (allowedHosts: LOOPBACK_HOSTS)', () => {
+  let served: { underTest: SupervisorUnderTest; server: http.Server; port: number };
+  beforeAll(async () => {
+    served = await serve({ allowedHosts: LOOPBACK_HOSTS });
+  });
+  afterAll(async () => {
+    await closeServer(served.server);
+    await stopSupervisor(served.underTest.supervisor, served.underTest.clock);
+  });
+  const own = () => `127.0.0.1:${served.port}`;
+  const forbidden = { status: 403, rpcCode: -32000 };
+
+  it('refuses a foreign Host', async () => {
+    expect(await initializeWith(served.port, 'evil.example', undefined)).toEqual(forbidden);
+  });
+
+  it('refuses a foreign Origin with a loopback Host', async () => {
+    expect(await initializeWith(served.port, own(), 'http://evil.example')).toEqual(forbidden);
+  });
+
+  it('refuses Origin: null (sandboxed pages, file: URLs)', async () => {
+    expect(await initializeWith(served.port, own(), 'null')).toEqual(forbidden);
+  });
+
+  it('refuses a loopback origin on another port (another local web app)', async () => {
+    expect(await initializeWith(served.port, own(), `http://127.0.0.1:${served.port + 1}`)).toEqual(
+      forbidden,
+    );
+    expect(await initializeWith(served.port, own(), 'http://localhost')).toEqual(forbidden);
+  });
+
+  it('refuses a loopback name used as a prefix of a foreign one', async () => {
+    expect(await initializeWith(served.port, own(), `http://127.0.0.1.evil.example:${served.port}`)).toEqual(
+      forbidden,
+    );
+  });
+
+  it('refuses an origin that is not http(s)', async () => {
+    expect(await initializeWith(served.port, own(), `ftp://127.0.0.1:${served.port}`)).toEqual(forbidden);
+  });
+
+  it('admits its own origin, under any loopback name, and requests without Origin', async () => {
+    expect((await initializeWith(served.port, own(), `http://127.0.0.1:${served.port}`)).status).toBe(200);
+    expect((await initializeWith(served.port, own(), `http://localhost:${served.port}`)).status).toBe(200);
+    expect(
+      (await initializeWith(served.port, `[::1]:${served.port}`, `http://[::1]:${served.port}`)).status,
+    ).toBe(200);
+    expect((await initializeWith(served.port, own(), undefined)).status).toBe(200);
+  });
+});
+
+describe('an explicit allowedOrigins list', () => {
+  let served: { underTest: SupervisorUnderTest; server: http.Server; port: number };
+  beforeAll(async () => {
+    served = await serve({ allowedHosts: LOOPBACK_HOSTS, allowedOrigins: ['http://localhost:6274'] });
+  });
+  afterAll(async () => {
+    await closeServer(served.server);
+    await stopSupervisor(served.underTest.supervisor, served.underTest.clock);
+  });
+
+  it('replaces the same-origin rule: listed origins only', async () => {
+    const host = `127.0.0.1:${served.port}`;
+    expect((await initializeWith(served.port, host, 'http://localhost:6274')).status).toBe(200);
+    expect((await initializeWith(served.port, host, `http://127.0.0.1:${served.port}`)).status).toBe(403);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+describe('the demo server (loopback)', () => {
+  let demo: ChildProcess | undefined;
+  afterEach(async () => {
+    if (demo && demo.exitCode === null) {
+      const exited = once(demo, 'exit');
+      demo.kill('SIGKILL');
+      await exited;
+    }
+    demo = undefined;
+  });
+
+  it('refuses foreign, null and wrong-port origins and serves its own', async () => {
+    const port = await freePort();
+    demo = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/server.ts'], {
+      cwd: process.cwd(),
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/stats`)).status).toBe(200), {
+      timeout: 15_000,
+      interval: 100,
+    });
+    const host = `127.0.0.1:${port}`;
+    expect((await initializeWith(port, host, 'http://evil.example')).status).toBe(403);
+    expect((await initializeWith(port, host, 'null')).status).toBe(403);
+    expect((await initializeWith(port, host, `http://127.0.0.1:${port + 1}`)).status).toBe(403);
+    expect((await initializeWith(port, host, `http://127.0.0.1:${port}`)).status).toBe(200);
+  });
+});
