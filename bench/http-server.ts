@@ -3,12 +3,14 @@
  * server on 127.0.0.1 on an ephemeral port, so the load generator has its own process and core.
  * Answers heap and CPU readings over IPC and exits on `stop` (or when the parent goes away).
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { createDemoServer } from '../examples/demo/tools.js';
 import { createSessionSupervisor } from '../src/index.js';
 import { createBareSdkServer } from './bare-sdk-server.js';
-import { type ChildMessage, isServerKind, type ParentMessage, type ServerKind } from './http-ipc.js';
+import { type ChildKind, type ChildMessage, isChildKind, type ParentMessage } from './http-ipc.js';
 import { createBenchMcpServer } from './http-tools.js';
 import { collectGarbage } from './timing.js';
 
@@ -26,9 +28,13 @@ function listen(server: http.Server): Promise<void> {
   });
 }
 
-async function start(kind: ServerKind): Promise<Started> {
-  if (kind === 'bare') {
-    const bare = createBareSdkServer(createBenchMcpServer);
+/** The demo's tools for a bare server: a context as the supervisor would give, minus the supervisor. */
+const createDemoToolsServer = () =>
+  createDemoServer({ sessionId: randomUUID(), metadata: undefined, logger: undefined });
+
+async function start(kind: ChildKind): Promise<Started> {
+  if (kind === 'bare' || kind === 'bare-demo') {
+    const bare = createBareSdkServer(kind === 'bare' ? createBenchMcpServer : createDemoToolsServer);
     const server = http.createServer((req, res) => {
       void bare.handleRequest(req, res);
     });
@@ -61,7 +67,7 @@ function send(message: ChildMessage): void {
 
 async function main(): Promise<void> {
   const kind = process.argv[2];
-  if (!isServerKind(kind)) throw new Error(`unknown server kind: ${String(kind)}`);
+  if (!isChildKind(kind)) throw new Error(`unknown server kind: ${String(kind)}`);
   if (!process.send) throw new Error('run by bench/http.bench.ts (needs an IPC channel)');
   const { server, sessions } = await start(kind);
   const stop = (): void => {

@@ -1,39 +1,39 @@
 /**
- * End-to-end benchmark over loopback: `npm run bench:http`
- * (node --expose-gc --import tsx bench/http.bench.ts).
+ * End-to-end benchmark over loopback: `npm run bench:http` (builds, then runs the COMPILED
+ * benchmark, dist/bench/http.bench.js: servers are measured as users run them, not through tsx).
  *
- * Side by side in one run, each server in its own child process (bench/http-server.ts) so that
- * the load generator (autocannon, in this process) has the other core:
+ * Side by side in one run, each server in its own process so that the load generator
+ * (autocannon, in this process) has the other core:
  * - `bare`: the MCP SDK's stateful pattern on node:http, a Map of transports, no lifecycle
- *   (bench/bare-sdk-server.ts);
- * - `supervisor`: `createSessionSupervisor(...).handleRequest` on node:http;
- * - `supervisor-fetch`: the same supervisor's `fetch` served by @hono/node-server.
- * All build the same McpServer per session (bench/http-tools.ts).
+ *   (bench/bare-sdk-server.ts); `supervisor`: `createSessionSupervisor(...).handleRequest` on
+ *   node:http. Both build the same McpServer per session (bench/http-tools.ts).
+ * - `demo`: the demo exactly as `npm start` runs it (same command line, default log level, stdout
+ *   to a file), against `bare-demo`, a bare server with the demo's tools; and `demo-silent`, the
+ *   demo at LOG_LEVEL=silent, so the cost of logging is measured rather than guessed.
+ * - `supervisor-fetch` (on request): the supervisor's `fetch` served by @hono/node-server.
  *
- * All servers run at once (idle but one) and are measured in short interleaved windows whose
- * order alternates (A B C, C B A, …), so that each sees the same background load — the machine is
- * shared, and minutes-long drifts would otherwise decide the ratio: (a) `tools/call` throughput
- * and latency on ONE initialized session per server; (b) churn, initialize →
- * notifications/initialized → DELETE. Then, in a fresh process per server, (c) heap per live
- * session, MCP server included. The verdict against the SPEC.md target (≥ 95 % of bare) uses the
- * median of the per-window paired ratios (supervisor window / the bare window of the same round,
- * measured seconds apart): one window hit by a burst of background load cannot tip it, as it can
- * the ratio of the two medians, which is printed alongside. A missed target is reported, not an
- * exit code; a crash exits non-zero.
+ * All servers run at once (idle but one) and are measured in short windows whose order alternates
+ * (A B C, C B A, …), so each sees the same background load: (a) `tools/call` throughput on ONE
+ * initialized session per server; (b) churn, initialize → notifications/initialized → DELETE.
+ * Then, in a fresh process per forked server, (c) heap per live session, MCP server included. A
+ * verdict uses the median of the per-round paired ratios (server window / its partner's window of
+ * the same round, seconds apart): one window hit by a burst of background load cannot tip it. A
+ * missed target is reported, not an exit code; a crash exits non-zero.
  *
- * Environment: BENCH_HTTP_ROUNDS (windows per server and workload, default 5),
- * BENCH_HTTP_SECONDS (seconds per window, default 3), BENCH_HTTP_SERVERS (comma list, default
- * all), BENCH_HTTP_CPU_PROF=<dir> (each child writes `--cpu-prof` profiles
- * to <dir>/<server>/; the main thread's is the `.0.001.cpuprofile` one).
+ * Environment: BENCH_HTTP_ROUNDS (rounds, default 5), BENCH_HTTP_SECONDS (seconds per window,
+ * default 3), BENCH_HTTP_SERVERS (comma list, default bare,supervisor,bare-demo,demo,demo-silent),
+ * BENCH_HTTP_CPU_PROF=<dir> (forked children write `--cpu-prof` profiles to <dir>/<server>/).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DemoProcess } from './http-demo.js';
 import {
+  type ChildKind,
   type ChildMessage,
+  isChildKind,
   isServerKind,
   type ParentMessage,
-  SERVER_KINDS,
   SERVER_LABELS,
   type ServerKind,
 } from './http-ipc.js';
@@ -51,6 +51,10 @@ import {
 import { int, kib, num, print, progress, ratio, table, type Verdict, verdictTable } from './report.js';
 import { median, msSince, now } from './timing.js';
 
+if (import.meta.url.endsWith('.ts')) {
+  throw new Error('run the compiled benchmark: npm run bench:http (node dist/bench/http.bench.js)');
+}
+
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -59,15 +63,14 @@ function envInt(name: string, fallback: number): number {
   return value;
 }
 
+const DEFAULT_SERVERS: readonly ServerKind[] = ['bare', 'supervisor', 'bare-demo', 'demo', 'demo-silent'];
+
 function envServers(): readonly ServerKind[] {
   const raw = process.env.BENCH_HTTP_SERVERS;
-  if (raw === undefined || raw === '') return SERVER_KINDS;
+  if (raw === undefined || raw === '') return DEFAULT_SERVERS;
   const kinds = raw.split(',').map((kind) => kind.trim());
   const unknown = kinds.filter((kind) => !isServerKind(kind));
   if (unknown.length > 0) throw new Error(`BENCH_HTTP_SERVERS: unknown ${unknown.join(', ')}`);
-  if (!kinds.includes('bare') || !kinds.includes('supervisor')) {
-    throw new Error('BENCH_HTTP_SERVERS must include bare and supervisor');
-  }
   return kinds as ServerKind[];
 }
 
@@ -81,18 +84,49 @@ const CHURN_WARMUP: RunOptions = { connections: 10, seconds: 2 };
 const HEAP_SESSIONS = 1_000;
 const HEAP_WARMUP_SESSIONS = 50;
 const SETUP_CONCURRENCY = 10;
-const TARGET_RATIO = 0.95;
 const CPU_PROF_DIR = process.env.BENCH_HTTP_CPU_PROF;
-const SERVER_ENTRY = fileURLToPath(new URL('./http-server.ts', import.meta.url));
+const SERVER_ENTRY = fileURLToPath(new URL('./http-server.js', import.meta.url));
 
-/** One server child process, spoken to over IPC. */
-class ServerChild {
+/** SPEC.md "Performance targets", end to end over loopback. */
+const TOOLS_TARGET = 0.95;
+const CHURN_TARGET = 0.9;
+const CHURN_GOAL = 0.95;
+/** At info, a session writes its creation and its end: two lines. */
+const LOG_LINES_PER_SESSION = 2;
+/** Logging must not be what separates the demo from a bare server: at most this much of its rate. */
+const LOGGING_COST_TARGET = 0.95;
+
+/** Which server each one is compared with, and why. */
+const PARTNERS: readonly { kind: ServerKind; partner: ServerKind }[] = [
+  { kind: 'supervisor', partner: 'bare' },
+  { kind: 'supervisor-fetch', partner: 'bare' },
+  { kind: 'demo', partner: 'bare-demo' },
+  { kind: 'demo-silent', partner: 'bare-demo' },
+  { kind: 'demo', partner: 'demo-silent' },
+];
+
+/** A server under load, whatever process shape it has. */
+interface BenchServer {
+  readonly kind: ServerKind;
+  readonly url: string;
+  /** Server-process CPU so far, µs. */
+  cpuMicros(): Promise<number>;
+  /** Live sessions as the server counts them. */
+  sessions(): Promise<number>;
+  /** Lines logged so far, where the server logs (the demo). */
+  logLines(): number | undefined;
+  stop(): Promise<void>;
+}
+
+/** One forked server child (bench/http-server.ts), spoken to over IPC. */
+class ServerChild implements BenchServer {
   private readonly waiting = new Map<ChildMessage['type'], (message: ChildMessage) => void>();
   private failure: Error | undefined;
   private readonly exited: Promise<void>;
+  url = '';
 
   private constructor(
-    readonly kind: ServerKind,
+    readonly kind: ChildKind,
     private readonly child: ChildProcess,
   ) {
     child.on('message', (message: ChildMessage) => {
@@ -111,9 +145,7 @@ class ServerChild {
     });
   }
 
-  static async start(kind: ServerKind, profileName: string): Promise<{ child: ServerChild; url: string }> {
-    // One directory per child: --cpu-prof writes one profile per thread (main + tsx's loader
-    // thread), and a fixed --cpu-prof-name would let the loader thread's overwrite the main one.
+  static async start(kind: ChildKind, profileName: string): Promise<ServerChild> {
     const profile = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(CPU_PROF_DIR, profileName)}`] : [];
     const processHandle = fork(SERVER_ENTRY, [kind], {
       execArgv: [...process.execArgv.filter((arg) => !arg.startsWith('--cpu-prof')), ...profile],
@@ -121,7 +153,8 @@ class ServerChild {
     });
     const child = new ServerChild(kind, processHandle);
     const ready = await child.next('ready');
-    return { child, url: `http://127.0.0.1:${ready.port}/mcp` };
+    child.url = `http://127.0.0.1:${ready.port}/mcp`;
+    return child;
   }
 
   private next<T extends ChildMessage['type']>(type: T): Promise<Extract<ChildMessage, { type: T }>> {
@@ -141,7 +174,6 @@ class ServerChild {
     this.child.send(message);
   }
 
-  /** Server CPU time so far (user + system), µs. */
   async cpuMicros(): Promise<number> {
     const reply = this.next('cpu');
     this.send({ type: 'cpu' });
@@ -155,6 +187,14 @@ class ServerChild {
     return reply;
   }
 
+  async sessions(): Promise<number> {
+    return (await this.heap()).sessions;
+  }
+
+  logLines(): undefined {
+    return undefined;
+  }
+
   async stop(): Promise<void> {
     if (!this.failure) this.send({ type: 'stop' });
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
@@ -163,9 +203,46 @@ class ServerChild {
   }
 }
 
+/** The demo as `npm start` runs it (bench/http-demo.ts). */
+class DemoServer implements BenchServer {
+  private constructor(
+    readonly kind: ServerKind,
+    private readonly demo: DemoProcess,
+  ) {}
+
+  static async start(kind: 'demo' | 'demo-silent'): Promise<DemoServer> {
+    return new DemoServer(kind, await DemoProcess.start(kind === 'demo' ? undefined : 'silent'));
+  }
+
+  get url(): string {
+    return this.demo.url;
+  }
+
+  async cpuMicros(): Promise<number> {
+    return this.demo.cpuMicros();
+  }
+
+  sessions(): Promise<number> {
+    return this.demo.sessions();
+  }
+
+  logLines(): number {
+    return this.demo.logLines();
+  }
+
+  stop(): Promise<void> {
+    return this.demo.stop();
+  }
+}
+
+const startServer = (kind: ServerKind, profileName: string): Promise<BenchServer> =>
+  isChildKind(kind) ? ServerChild.start(kind, profileName) : DemoServer.start(kind as 'demo' | 'demo-silent');
+
 interface Measured extends RunResult {
   /** Server-process CPU (all threads) per operation, µs. */
   readonly serverCpuUs: number;
+  /** Lines logged per operation, for servers that log. */
+  readonly logLinesPerOp: number | undefined;
 }
 
 /** One timed window of one workload on one server. */
@@ -182,33 +259,73 @@ interface HeapResult {
 }
 
 interface Running {
-  readonly kind: ServerKind;
-  readonly child: ServerChild;
-  readonly url: string;
+  readonly server: BenchServer;
   readonly session: McpSession;
 }
 
-async function measured(child: ServerChild, run: () => Promise<RunResult>): Promise<Measured> {
-  const before = await child.cpuMicros();
+async function measured(server: BenchServer, run: () => Promise<RunResult>): Promise<Measured> {
+  const before = await server.cpuMicros();
+  const linesBefore = server.logLines();
   const result = await run();
-  const after = await child.cpuMicros();
-  return { ...result, serverCpuUs: (after - before) / Math.max(1, result.operations) };
+  const after = await server.cpuMicros();
+  const linesAfter = server.logLines();
+  const operations = Math.max(1, result.operations);
+  return {
+    ...result,
+    serverCpuUs: (after - before) / operations,
+    logLinesPerOp:
+      linesBefore === undefined || linesAfter === undefined
+        ? undefined
+        : (linesAfter - linesBefore) / operations,
+  };
+}
+
+let running: Running[] = [];
+
+/** Exact log lines per whole session and per call, where windows cut at a deadline blur the count. */
+interface LogCount {
+  readonly kind: ServerKind;
+  readonly perSession: number;
+  readonly perCall: number;
+}
+
+const LOG_COUNT_SESSIONS = 100;
+const LOG_COUNT_CALLS = 200;
+
+async function countLogLines({ server, session }: Running): Promise<LogCount | undefined> {
+  if (server.logLines() === undefined) return undefined;
+  progress(`log lines: ${SERVER_LABELS[server.kind]}`);
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
+  await settle();
+  const start = server.logLines() ?? 0;
+  for (let i = 0; i < LOG_COUNT_SESSIONS; i += 1) {
+    await deleteSession(server.url, await initializeSession(server.url));
+  }
+  await settle();
+  const afterSessions = server.logLines() ?? 0;
+  for (let i = 0; i < LOG_COUNT_CALLS; i += 1) await callToolOnce(server.url, session);
+  await settle();
+  const afterCalls = server.logLines() ?? 0;
+  return {
+    kind: server.kind,
+    perSession: (afterSessions - start) / LOG_COUNT_SESSIONS,
+    perCall: (afterCalls - afterSessions) / LOG_COUNT_CALLS,
+  };
 }
 
 /** A B C, C B A, A B C, …: each server is measured early and late equally often. */
 const orderOf = (round: number): readonly Running[] => (round % 2 === 1 ? running : [...running].reverse());
 
-let running: Running[] = [];
-
 async function startAll(): Promise<void> {
   for (const kind of SERVERS) {
-    progress(`start + warm up: ${SERVER_LABELS[kind]}`);
-    const { child, url } = await ServerChild.start(kind, kind);
-    running.push({ kind, child, url, session: await initializeSession(url) });
+    progress(`start: ${SERVER_LABELS[kind]}`);
+    const server = await startServer(kind, kind);
+    running.push({ server, session: await initializeSession(server.url) });
   }
-  for (const server of running) {
-    await callToolOnce(server.url, server.session);
-    await runToolsCall(server.url, server.session, TOOLS_WARMUP);
+  for (const { server, session } of running) {
+    progress(`warm up: ${SERVER_LABELS[server.kind]}`);
+    await callToolOnce(server.url, session);
+    await runToolsCall(server.url, session, TOOLS_WARMUP);
     const warm = await initializeSession(server.url);
     await deleteSession(server.url, warm);
     await runChurn(server.url, CHURN_WARMUP);
@@ -218,33 +335,34 @@ async function startAll(): Promise<void> {
 async function stopAll(): Promise<void> {
   const stopping = running;
   running = [];
-  await Promise.all(stopping.map((server) => server.child.stop()));
+  await Promise.all(stopping.map(({ server }) => server.stop()));
 }
 
 async function runWindows(
   label: string,
-  run: (server: Running) => Promise<RunResult>,
+  run: (entry: Running) => Promise<RunResult>,
 ): Promise<WindowResult[]> {
   const windows: WindowResult[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) {
-    progress(`${label}: window ${round}/${ROUNDS}`);
-    for (const server of orderOf(round)) {
-      windows.push({ round, kind: server.kind, result: await measured(server.child, () => run(server)) });
+    progress(`${label}: round ${round}/${ROUNDS}`);
+    for (const entry of orderOf(round)) {
+      const result = await measured(entry.server, () => run(entry));
+      windows.push({ round, kind: entry.server.kind, result });
     }
   }
   return windows;
 }
 
-async function runHeap(kind: ServerKind): Promise<HeapResult> {
+async function runHeap(kind: ChildKind): Promise<HeapResult> {
   progress(`heap: ${SERVER_LABELS[kind]}, ${int(HEAP_SESSIONS)} sessions`);
-  const { child, url } = await ServerChild.start(kind, `${kind}-heap`);
+  const child = await ServerChild.start(kind, `${kind}-heap`);
   try {
     // Lazily built state (module caches, JIT, sockets) is allocated before the baseline reading.
-    for (const session of await openSessions(url, HEAP_WARMUP_SESSIONS, SETUP_CONCURRENCY)) {
-      await deleteSession(url, session);
+    for (const session of await openSessions(child.url, HEAP_WARMUP_SESSIONS, SETUP_CONCURRENCY)) {
+      await deleteSession(child.url, session);
     }
     const before = await child.heap();
-    await openSessions(url, HEAP_SESSIONS, SETUP_CONCURRENCY);
+    await openSessions(child.url, HEAP_SESSIONS, SETUP_CONCURRENCY);
     const after = await child.heap();
     return {
       kind,
@@ -268,6 +386,7 @@ function runTable(title: string, unit: string, windows: readonly WindowResult[])
   const rows = SERVERS.map((kind) => {
     const own = windowsOf(windows, kind);
     const rates = own.map((m) => m.perSecond);
+    const lines = own.map((m) => m.logLinesPerOp).filter((value) => value !== undefined);
     return [
       SERVER_LABELS[kind],
       int(median(rates)),
@@ -276,13 +395,14 @@ function runTable(title: string, unit: string, windows: readonly WindowResult[])
       ms(medianOf(windows, kind, (m) => m.p50)),
       ms(medianOf(windows, kind, (m) => m.p99)),
       num(medianOf(windows, kind, (m) => m.serverCpuUs)),
+      lines.length > 0 ? median(lines).toFixed(2) : '',
       int(own.reduce((sum, m) => sum + m.operations, 0)),
       int(own.reduce((sum, m) => sum + m.failures, 0)),
     ];
   });
   const perWindow = SERVERS.map(
     (kind) =>
-      `   ${kind} ${unit}/s by window: ${windowsOf(windows, kind)
+      `   ${kind} ${unit}/s by round: ${windowsOf(windows, kind)
         .map((m) => int(m.perSecond))
         .join(' ')}`,
   );
@@ -297,6 +417,7 @@ function runTable(title: string, unit: string, windows: readonly WindowResult[])
         'p50',
         'p99',
         `server CPU µs/${unit}`,
+        `log lines/${unit}`,
         `${unit}s`,
         'failures',
       ],
@@ -306,16 +427,82 @@ function runTable(title: string, unit: string, windows: readonly WindowResult[])
   ].join('\n');
 }
 
-/** kind / bare for each round (adjacent windows, same background load). */
-function pairedRatios(windows: readonly WindowResult[], kind: ServerKind): number[] {
+/** kind / partner for each round (adjacent windows, same background load). */
+function pairedRatios(windows: readonly WindowResult[], kind: ServerKind, partner: ServerKind): number[] {
   const at = (k: ServerKind, round: number) => windows.find((w) => w.kind === k && w.round === round);
   const values: number[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) {
-    const other = at(kind, round);
-    const bare = at('bare', round);
-    if (other && bare) values.push(other.result.perSecond / bare.result.perSecond);
+    const own = at(kind, round);
+    const other = at(partner, round);
+    if (own && other) values.push(own.result.perSecond / other.result.perSecond);
   }
   return values;
+}
+
+const both = (kind: ServerKind, partner: ServerKind) => SERVERS.includes(kind) && SERVERS.includes(partner);
+
+function verdicts(
+  tools: readonly WindowResult[],
+  churn: readonly WindowResult[],
+  logCounts: readonly LogCount[],
+): Verdict[] {
+  const out: Verdict[] = [];
+  const paired = (windows: readonly WindowResult[], kind: ServerKind, partner: ServerKind) =>
+    median(pairedRatios(windows, kind, partner));
+  const atLeast = (target: string, value: number, floor: number): Verdict => ({
+    target: `${target} ≥ ${floor}×`,
+    measured: value.toFixed(3),
+    pass: value >= floor,
+  });
+  if (both('supervisor', 'bare')) {
+    const toolsRatio = paired(tools, 'supervisor', 'bare');
+    const churnRatio = paired(churn, 'supervisor', 'bare');
+    out.push(
+      atLeast('supervisor / bare: tools/call in a session', toolsRatio, TOOLS_TARGET),
+      atLeast('supervisor / bare: initialize→DELETE churn', churnRatio, CHURN_TARGET),
+      atLeast('supervisor / bare: churn, goal', churnRatio, CHURN_GOAL),
+    );
+  }
+  if (both('demo', 'bare-demo')) {
+    out.push(
+      atLeast(
+        'demo as `npm start` / bare-demo: tools/call',
+        paired(tools, 'demo', 'bare-demo'),
+        TOOLS_TARGET,
+      ),
+      atLeast('demo as `npm start` / bare-demo: churn', paired(churn, 'demo', 'bare-demo'), CHURN_TARGET),
+    );
+  }
+  const demoLogs = logCounts.find((count) => count.kind === 'demo');
+  if (demoLogs) {
+    out.push(
+      {
+        target: `demo at its default level: log lines per session (initialize → DELETE) ≤ ${LOG_LINES_PER_SESSION}`,
+        measured: demoLogs.perSession.toFixed(2),
+        pass: demoLogs.perSession <= LOG_LINES_PER_SESSION,
+      },
+      {
+        target: 'demo at its default level: log lines per tools/call = 0',
+        measured: demoLogs.perCall.toFixed(2),
+        pass: demoLogs.perCall === 0,
+      },
+    );
+  }
+  if (both('demo', 'demo-silent')) {
+    out.push(
+      atLeast(
+        'demo / demo-silent (logging cost): tools/call',
+        paired(tools, 'demo', 'demo-silent'),
+        LOGGING_COST_TARGET,
+      ),
+      atLeast(
+        'demo / demo-silent (logging cost): churn',
+        paired(churn, 'demo', 'demo-silent'),
+        LOGGING_COST_TARGET,
+      ),
+    );
+  }
+  return out;
 }
 
 function printReport(
@@ -323,17 +510,18 @@ function printReport(
   churn: readonly WindowResult[],
   leftover: readonly string[],
   heaps: readonly HeapResult[],
+  logCounts: readonly LogCount[],
 ): void {
   print(
     runTable(
-      `(a) tools/call on one session — ${TOOLS.connections} connections, ${ROUNDS} windows × ${TOOLS.seconds} s per server, after a ${TOOLS_WARMUP.seconds} s warm-up`,
+      `(a) tools/call on one session — ${TOOLS.connections} connections, ${ROUNDS} rounds × ${TOOLS.seconds} s per server, after a ${TOOLS_WARMUP.seconds} s warm-up`,
       'call',
       tools,
     ),
   );
   print(
     runTable(
-      `(b) churn: initialize → notifications/initialized → DELETE — ${CHURN.connections} connections, ${ROUNDS} windows × ${CHURN.seconds} s per server, after a ${CHURN_WARMUP.seconds} s warm-up`,
+      `(b) churn: initialize → notifications/initialized → DELETE — ${CHURN.connections} connections, ${ROUNDS} rounds × ${CHURN.seconds} s per server, after a ${CHURN_WARMUP.seconds} s warm-up`,
       'session',
       churn,
     ),
@@ -343,111 +531,95 @@ function printReport(
       `each window cut at its deadline can leave up to ${CHURN.connections})`,
   );
   const bareHeap = heaps.find((h) => h.kind === 'bare');
-  print(
-    table(
-      `(c) heap per live session, MCP server included — fresh process, gc, open ${int(HEAP_SESSIONS)} sessions, gc, divide`,
-      ['server', 'heap / session', 'sessions opened', 'vs bare'],
-      heaps.map((h) => [
-        SERVER_LABELS[h.kind],
-        kib(h.bytesPerSession),
-        int(h.opened),
-        bareHeap ? ratio(h.bytesPerSession / bareHeap.bytesPerSession) : '',
-      ]),
-    ),
-  );
+  if (heaps.length > 0) {
+    print(
+      table(
+        `(c) heap per live session, MCP server included — fresh process, gc, open ${int(HEAP_SESSIONS)} sessions, gc, divide`,
+        ['server', 'heap / session', 'sessions opened', 'vs bare'],
+        heaps.map((h) => [
+          SERVER_LABELS[h.kind],
+          kib(h.bytesPerSession),
+          int(h.opened),
+          bareHeap ? ratio(h.bytesPerSession / bareHeap.bytesPerSession) : '',
+        ]),
+      ),
+    );
+  }
 
   const perSecond = (m: Measured) => m.perSecond;
+  const cpu = (m: Measured) => m.serverCpuUs;
+  const list = (values: readonly number[]) => values.map((value) => value.toFixed(2)).join(' ');
   const ratioRows: string[][] = [];
-  const verdicts: Verdict[] = [];
-  for (const kind of SERVERS.filter((k) => k !== 'bare')) {
-    const toolsRatio = medianOf(tools, kind, perSecond) / medianOf(tools, 'bare', perSecond);
-    const churnRatio = medianOf(churn, kind, perSecond) / medianOf(churn, 'bare', perSecond);
-    const pairedTools = pairedRatios(tools, kind);
-    const pairedChurn = pairedRatios(churn, kind);
-    const heap = heaps.find((h) => h.kind === kind);
-    const list = (values: readonly number[]) => values.map((value) => value.toFixed(2)).join(' ');
-    ratioRows.push(
-      [
-        `${kind} / bare tools/call per s`,
-        toolsRatio.toFixed(3),
-        median(pairedTools).toFixed(3),
-        list(pairedTools),
-      ],
-      [
-        `${kind} / bare churn sessions per s`,
-        churnRatio.toFixed(3),
-        median(pairedChurn).toFixed(3),
-        list(pairedChurn),
-      ],
-      [
-        `${kind} / bare server CPU per tools/call`,
-        (medianOf(tools, kind, (m) => m.serverCpuUs) / medianOf(tools, 'bare', (m) => m.serverCpuUs)).toFixed(
-          3,
-        ),
-        '',
-        '',
-      ],
-      [
-        `${kind} / bare server CPU per churned session`,
-        (medianOf(churn, kind, (m) => m.serverCpuUs) / medianOf(churn, 'bare', (m) => m.serverCpuUs)).toFixed(
-          3,
-        ),
-        '',
-        '',
-      ],
-      [
-        `${kind} / bare heap per session`,
-        heap && bareHeap ? (heap.bytesPerSession / bareHeap.bytesPerSession).toFixed(3) : 'n/a',
-        '',
-        '',
-      ],
-    );
-    if (kind === 'supervisor') {
-      verdicts.push(
-        {
-          target: `tools/call throughput ≥ ${TARGET_RATIO} × bare (handleRequest, paired median)`,
-          measured: median(pairedTools).toFixed(3),
-          pass: median(pairedTools) >= TARGET_RATIO,
-        },
-        {
-          target: `initialize→DELETE churn ≥ ${TARGET_RATIO} × bare (handleRequest, paired median)`,
-          measured: median(pairedChurn).toFixed(3),
-          pass: median(pairedChurn) >= TARGET_RATIO,
-        },
-      );
+  for (const { kind, partner } of PARTNERS.filter((p) => both(p.kind, p.partner))) {
+    for (const [label, windows] of [
+      ['tools/call per s', tools],
+      ['churned sessions per s', churn],
+    ] as const) {
+      const pairs = pairedRatios(windows, kind, partner);
+      ratioRows.push([
+        `${kind} / ${partner}: ${label}`,
+        (medianOf(windows, kind, perSecond) / medianOf(windows, partner, perSecond)).toFixed(3),
+        median(pairs).toFixed(3),
+        list(pairs),
+        (medianOf(windows, kind, cpu) / medianOf(windows, partner, cpu)).toFixed(3),
+      ]);
     }
+  }
+  if (logCounts.length > 0) {
+    print(
+      table(
+        `(d) log lines, counted exactly: ${LOG_COUNT_SESSIONS} sessions initialize → DELETE one after another, then ${LOG_COUNT_CALLS} tools/calls`,
+        ['server', 'lines / session', 'lines / tools/call'],
+        logCounts.map((c) => [SERVER_LABELS[c.kind], c.perSession.toFixed(2), c.perCall.toFixed(2)]),
+      ),
+    );
   }
   print(
     table(
-      'Ratios vs bare — throughput: ratio of the medians, median of the per-window pairs (the verdict), each pair; server CPU and heap: lower is better',
-      ['ratio', 'of medians', 'paired median', 'per window'],
+      'Ratios — throughput: ratio of the medians, median of the per-round pairs (the verdict), each pair; server CPU per operation (lower is better)',
+      ['ratio', 'of medians', 'paired median', 'per round', 'server CPU'],
       ratioRows,
     ),
   );
-  print(verdictTable('Targets (SPEC.md "Performance targets", end to end over loopback)', verdicts));
+  print(
+    verdictTable(
+      'Targets (SPEC.md "Performance targets", end to end over loopback)',
+      verdicts(tools, churn, logCounts),
+    ),
+  );
 }
 
 async function main(): Promise<void> {
   const started = now();
+  const [load1, load5] = (await import('node:os')).loadavg();
   print(
-    `# End-to-end HTTP benchmark — node ${process.version}, ${process.arch}, servers: ${SERVERS.join(', ')}`,
+    `# End-to-end HTTP benchmark — node ${process.version}, ${process.arch}, compiled JavaScript, ` +
+      `servers: ${SERVERS.join(', ')}; load average at start ${load1?.toFixed(1)} / ${load5?.toFixed(1)}`,
   );
   if (CPU_PROF_DIR) print(`   (server children write CPU profiles to ${CPU_PROF_DIR})`);
   let tools: WindowResult[];
   let churn: WindowResult[];
   const leftover: string[] = [];
+  const logCounts: LogCount[] = [];
   try {
     await startAll();
-    tools = await runWindows('tools/call', (server) => runToolsCall(server.url, server.session, TOOLS));
-    churn = await runWindows('churn', (server) => runChurn(server.url, CHURN));
-    for (const server of running) leftover.push(`${server.kind} ${(await server.child.heap()).sessions}`);
+    tools = await runWindows('tools/call', ({ server, session }) => runToolsCall(server.url, session, TOOLS));
+    churn = await runWindows('churn', ({ server }) => runChurn(server.url, CHURN));
+    for (const { server } of running) leftover.push(`${server.kind} ${await server.sessions()}`);
+    for (const entry of running) {
+      const count = await countLogLines(entry);
+      if (count) logCounts.push(count);
+    }
   } finally {
     await stopAll();
   }
   const heaps: HeapResult[] = [];
-  for (const kind of SERVERS) heaps.push(await runHeap(kind));
-  printReport(tools, churn, leftover, heaps);
-  print(`\nTotal bench time: ${(msSince(started) / 1000).toFixed(1)} s`);
+  for (const kind of SERVERS) if (kind === 'bare' || kind === 'supervisor') heaps.push(await runHeap(kind));
+  printReport(tools, churn, leftover, heaps, logCounts);
+  const [endLoad1] = (await import('node:os')).loadavg();
+  print(
+    `\nTotal bench time: ${(msSince(started) / 1000).toFixed(1)} s; load average at end ${endLoad1?.toFixed(1)}`,
+  );
 }
 
 await main();

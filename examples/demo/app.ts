@@ -25,7 +25,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<{ origin: st
   const port = Number(env('PORT', '3000'));
   const host = env('HOST', '127.0.0.1');
   const logger = pino(
-    { level: env('LOG_LEVEL', 'debug') },
+    { level: env('LOG_LEVEL', 'info') },
     process.stdout.isTTY
       ? pino.transport({ target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname' } })
       : undefined,

@@ -1,0 +1,120 @@
+/**
+ * The demo as `npm start` runs it, for the end-to-end benchmark: the same command line as the
+ * `start` script (read from package.json, so the two cannot drift apart), the default log level
+ * unless one is given, stdout to a file as a service manager would keep it. No IPC: CPU comes
+ * from /proc, live sessions from the demo's own `/stats`, log lines from the file.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
+const TICKS_PER_SECOND = 100;
+
+/** `node <args>` of the `start` script; anything else is refused rather than approximated. */
+export function startCommand(): readonly string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts?: { start?: string };
+  };
+  const words = pkg.scripts?.start?.trim().split(/\s+/) ?? [];
+  if (words[0] !== 'node' || words.length < 2) {
+    throw new Error(`the start script must be "node <compiled entry>", found: ${pkg.scripts?.start}`);
+  }
+  return words.slice(1);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export class DemoProcess {
+  private readonly exited: Promise<void>;
+  private exitedAlready = false;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly origin: string,
+    private readonly logDir: string,
+  ) {
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        this.exitedAlready = true;
+        resolve();
+      }),
+    );
+  }
+
+  /** Starts the demo on a free loopback port; `logLevel` undefined keeps the demo's default. */
+  static async start(logLevel: string | undefined): Promise<DemoProcess> {
+    const port = await freePort();
+    const logDir = mkdtempSync(join(tmpdir(), 'bench-demo-'));
+    const out = openSync(join(logDir, 'stdout.log'), 'w');
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1' };
+    delete env.LOG_LEVEL;
+    if (logLevel !== undefined) env.LOG_LEVEL = logLevel;
+    const child = spawn(process.execPath, startCommand(), {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', out, 'inherit'],
+    });
+    const demo = new DemoProcess(child, `http://127.0.0.1:${port}`, logDir);
+    for (let attempt = 0; ; attempt += 1) {
+      if (demo.exitedAlready) throw new Error('the demo exited during start-up');
+      try {
+        await demo.sessions();
+        return demo;
+      } catch (error) {
+        if (attempt > 100) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  get url(): string {
+    return `${this.origin}/mcp`;
+  }
+
+  /** Server CPU time so far (user + system), µs, at /proc's 10 ms resolution. */
+  cpuMicros(): number {
+    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks / TICKS_PER_SECOND) * 1e6;
+  }
+
+  /** Lines the demo has logged so far. */
+  logLines(): number {
+    const text = readFileSync(join(this.logDir, 'stdout.log'), 'utf8');
+    let lines = 0;
+    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines += 1;
+    return lines;
+  }
+
+  /** Live sessions, from the demo's `/stats`. */
+  async sessions(): Promise<number> {
+    const response = await fetch(`${this.origin}/stats`);
+    const stats = (await response.json()) as { liveSessions?: number; activeSessions?: number };
+    return stats.liveSessions ?? stats.activeSessions ?? Number.NaN;
+  }
+
+  /** SIGTERM, as a service manager stops it (the demo drains, then exits). */
+  async stop(): Promise<void> {
+    if (!this.exitedAlready) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    await this.exited;
+    clearTimeout(timer);
+    rmSync(this.logDir, { recursive: true, force: true });
+  }
+}
