@@ -230,6 +230,14 @@ const REFUSALS: readonly RefusalCase[] = [
   },
   {
     row: ROW.noSession,
+    name: 'an initialize without an id (a notification), without a session id → 400, JSON-RPC error',
+    method: 'POST',
+    session: 'none',
+    body: JSON.stringify({ ...(JSON.parse(initializeBody()) as Record<string, unknown>), id: undefined }),
+    expected: { status: 400, rpcCode: RPC.invalidRequest },
+  },
+  {
+    row: ROW.noSession,
     name: 'JSON that is not JSON-RPC (42), without a session id → 400, JSON-RPC error',
     method: 'POST',
     session: 'none',
@@ -442,11 +450,6 @@ describe.each(ENTRY_POINTS)('HTTP behaviour through $name', (entryPoint) => {
      * 200, after the session was admitted and its server built.
      */
     const ANSWERED_OTHERWISE: ReadonlyArray<readonly [string, string, number]> = [
-      [
-        'without an id (a notification to the transport: 202, no answer)',
-        JSON.stringify({ ...(JSON.parse(initializeBody()) as Record<string, unknown>), id: undefined }),
-        202,
-      ],
       [
         'with jsonrpc "1.0" (not a JSON-RPC 2.0 message: 400)',
         JSON.stringify({ ...(JSON.parse(initializeBody()) as Record<string, unknown>), jsonrpc: '1.0' }),
