@@ -12,6 +12,7 @@ import {
   type Principal,
   readJsonBody,
 } from './request-gate.js';
+import { withRequestIds } from './request-ids.js';
 import { settleWhenDelivered } from './response-lifetime.js';
 import { readSessionId } from './session-id.js';
 
@@ -151,8 +152,9 @@ async function route<TSession extends SupervisedSession<unknown>>(
   const transport = owned(session) ? host.transportOf(session) : undefined;
   if (!session || !transport) throw sessionNotFound(sessionId);
   // A DELETE ends the session rather than using it: counting it would wake an idle session on its way out.
-  const settle =
-    method === 'GET' ? session.openStream() : method === 'DELETE' ? () => {} : session.beginRequest();
+  const settle = withRequestIds(session, parsedBody, () =>
+    method === 'GET' ? session.openStream() : method === 'DELETE' ? () => {} : session.beginRequest(),
+  );
   try {
     const response = await transport.handleRequest(request, passOn(parsedBody, extras));
     return deliver(response, settle, extras);
