@@ -10,6 +10,7 @@ import {
 import { createEraRouter, type ModernHandler, type TrafficListener } from './http/era-router.js';
 import { createNodeHandler, type NodeHandler } from './http/node-adapter.js';
 import { DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_BYTES } from './http/request-body.js';
+import { answerRequestsCutOff } from './mcp/cut-off.js';
 import { DEFAULT_MAX_EVENTS_PER_SESSION } from './mcp/event-store.js';
 import { loadLegacyClassifier } from './mcp/sdk-loader.js';
 import type { SessionHttpTransport } from './mcp/sdk-types.js';
@@ -263,6 +264,8 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
       },
     });
     this.transports.set(session, transport);
+    // Release steps run last first: requests still running are answered before the transport closes.
+    session.cleanups?.push(() => answerRequestsCutOff(session, transport));
     // A session taken over from another node gets its handshake replayed before it is ready.
     if (this.placement) await this.placement.restore(session, transport);
   }

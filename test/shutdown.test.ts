@@ -139,9 +139,49 @@ describe('supervisor.shutdown({ grace }) over HTTP', () => {
     expect(supervisor.phase).toBe('stopped');
     expect(supervisor.getStatistics().totals).toMatchObject({ shutdown: 2, disposed: 2 });
 
-    // The unfinished call's stream ends with the session, without an answer.
-    const messages = await readAllMessages(response).catch(() => []);
-    expect(messages.filter((message) => message.id !== undefined)).toEqual([]);
+    // The unfinished call is answered with a JSON-RPC error before its stream closes, so the
+    // client can tell a shutdown from a crash.
+    const answers = (await readAllMessages(response)).filter((message) => message.id !== undefined);
+    expect(answers).toHaveLength(1);
+    expect(answers[0]?.error?.code).toBe(-32000);
+    expect(answers[0]?.error?.message).toMatch(/shutting down/);
+    slow.releaseAll();
+  });
+
+  it('answers every call of a batch still running at the grace deadline', async () => {
+    const harness = await start();
+    const { supervisor, slow, clock } = harness;
+    const busy = await openRawSession(harness.send);
+    const call = (id: number) => rpcRequest('tools/call', { name: 'slow', arguments: {} }, id);
+    const response = await harness.send(post(`[${call(101)},${call(102)}]`, busy));
+    expect(response.status).toBe(200);
+    await slow.whenStarted(2);
+    const stopped = supervisor.shutdown({ grace: GRACE_MS });
+    clock.increment(GRACE_MS);
+    await stopped;
+    const answers = (await readAllMessages(response)).filter((message) => message.id !== undefined);
+    expect(answers.map((message) => [message.id, message.error?.code])).toEqual([
+      [101, -32000],
+      [102, -32000],
+    ]);
+    slow.releaseAll();
+  });
+
+  it("gives the SDK client's call a shutdown error, not a dropped connection", async () => {
+    const harness = await start();
+    const { supervisor, slow, clock } = harness;
+    const { client } = await connectClient(harness.url);
+    cleanups.push(() => client.close());
+    const call = client.callTool({ name: 'slow', arguments: {} });
+    const outcome = call.then(
+      () => 'answered',
+      (error: { code?: number; message?: string }) => ({ code: error.code, message: error.message }),
+    );
+    await slow.whenStarted(1);
+    const stopped = supervisor.shutdown({ grace: GRACE_MS });
+    clock.increment(GRACE_MS);
+    await stopped;
+    expect(await outcome).toMatchObject({ code: -32000, message: expect.stringMatching(/shutting down/) });
     slow.releaseAll();
   });
 

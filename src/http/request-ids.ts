@@ -10,26 +10,35 @@ import { SupervisorError } from '../errors.js';
  * different ids in JSON-RPC and here. Cost: one `Set` lookup per request id, nothing for GET,
  * DELETE, notifications and responses.
  */
-const inFlight = new WeakMap<object, Set<string>>();
+const inFlight = new WeakMap<object, Map<string, string | number>>();
 
 const NOTHING = (): void => {};
 
-function requestIdKey(message: unknown): string | undefined {
+type RequestId = string | number;
+
+function requestId(message: unknown): RequestId | undefined {
   if (typeof message !== 'object' || message === null) return undefined;
   const { id, method } = message as { id?: unknown; method?: unknown };
   // Only requests: notifications have no id, and a response's id belongs to the server's requests.
   if (typeof method !== 'string') return undefined;
-  if (typeof id === 'number') return `n:${id}`;
-  if (typeof id === 'string') return `s:${id}`;
-  return undefined;
+  return typeof id === 'number' || typeof id === 'string' ? id : undefined;
 }
 
-function duplicateId(key: string): SupervisorError<'invalid-request'> {
-  const id = key.startsWith('s:') ? JSON.stringify(key.slice(2)) : key.slice(2);
+const keyOf = (id: RequestId): string => (typeof id === 'number' ? `n:${id}` : `s:${id}`);
+
+/**
+ * The ids of the requests in flight in `session` now, e.g. to answer them when the session is cut
+ * off with them still running.
+ */
+export function requestIdsInFlight(session: object): RequestId[] {
+  return [...(inFlight.get(session)?.values() ?? [])];
+}
+
+function duplicateId(id: RequestId): SupervisorError<'invalid-request'> {
   return new SupervisorError(
     'invalid-request',
     { reason: 'duplicate request id' },
-    `Invalid Request: a request with id ${id} is already in flight in this session`,
+    `Invalid Request: a request with id ${JSON.stringify(id)} is already in flight in this session`,
   );
 }
 
@@ -44,22 +53,22 @@ function duplicateId(key: string): SupervisorError<'invalid-request'> {
  * ```
  */
 export function withRequestIds(session: object, body: unknown, begin: () => () => void): () => void {
-  const keys: string[] = [];
-  for (const message of Array.isArray(body) ? body : [body]) {
-    const key = requestIdKey(message);
-    if (key !== undefined) keys.push(key);
-  }
-  if (keys.length === 0) return begin();
+  const claimed = new Map<string, RequestId>();
   let ids = inFlight.get(session);
-  for (let index = 0; index < keys.length; index += 1) {
-    const key = keys[index] as string;
-    if (ids?.has(key) || keys.indexOf(key) !== index) throw duplicateId(key);
+  for (const message of Array.isArray(body) ? body : [body]) {
+    const id = requestId(message);
+    if (id === undefined) continue;
+    const key = keyOf(id);
+    if (ids?.has(key) || claimed.has(key)) throw duplicateId(id);
+    claimed.set(key, id);
   }
+  if (claimed.size === 0) return begin();
   if (ids === undefined) {
-    ids = new Set();
+    ids = new Map();
     inFlight.set(session, ids);
   }
-  for (const key of keys) ids.add(key);
+  for (const [key, id] of claimed) ids.set(key, id);
+  const keys = [...claimed.keys()];
   const held = ids;
   let settleCount: () => void = NOTHING;
   try {
