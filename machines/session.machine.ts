@@ -1,4 +1,4 @@
-import { and, assign, fromPromise, setup } from 'xstate';
+import { and, assign, setup } from 'xstate';
 
 /**
  * Why a session ended. Carried from `expired` into the final output and into
@@ -38,9 +38,18 @@ export interface SessionMachineInput {
 
 export interface SessionMachineContext extends SessionMachineInput {
   lastActivityAt: number;
+  /**
+   * Requests in flight as reported to the machine. The supervisor's runtime reports only the edges
+   * (none → some, some → none), so under it this reads 1 while any number of requests are in
+   * flight; the exact count is `SupervisedSession.info().requestsInFlight`. What the machine decides
+   * with it (busy or not) is the same either way.
+   */
   requestsInFlight: number;
   openStreams: number;
-  /** Requests started over the whole life of the session. */
+  /**
+   * Requests started over the whole life of the session: exact at every report of the runtime
+   * (each edge and `CLOSE` carries the total); the session's output and logs use the runtime's count.
+   */
   requests: number;
   prepared: boolean;
   reason: SessionEndReason | undefined;
@@ -58,53 +67,63 @@ export interface SessionOutput {
   readonly requests: number;
 }
 
-export type SessionEvent =
-  | { type: 'INITIALIZED'; at: number }
-  | { type: 'REQUEST.START'; at: number }
-  | { type: 'REQUEST.END'; at: number }
-  | { type: 'STREAM.OPEN'; at: number }
-  | { type: 'STREAM.CLOSE'; at: number }
-  | { type: 'CLOSE'; reason: SessionEndReason; at: number };
-
 /** Upper bound of a Node timer; longer delays would fire after 1 ms. */
 const MAX_TIMER_DELAY = 2_147_483_647;
+
+export type SessionEvent =
+  | { type: 'INITIALIZED'; at: number }
+  /**
+   * A request started. The runtime sends only the edge from none to one request in flight (and
+   * `REQUEST.END` only for the edge back), so nested requests cost no macrostep; `requests`, when
+   * given, is the exact number of requests started over the session's life, counted by the runtime.
+   */
+  | { type: 'REQUEST.START'; at: number; requests?: number }
+  | { type: 'REQUEST.END'; at: number; requests?: number }
+  | { type: 'STREAM.OPEN'; at: number }
+  | { type: 'STREAM.CLOSE'; at: number }
+  | { type: 'CLOSE'; reason: SessionEndReason; at: number; requests?: number }
+  /** The runtime built the MCP server (and connected its transport). */
+  | { type: 'PREPARED' }
+  | { type: 'PREPARE.FAILED'; error?: unknown }
+  /** The runtime released every resource of the ended session. */
+  | { type: 'RELEASED' }
+  | { type: 'RELEASE.FAILED'; error?: unknown };
 
 type Counts = Pick<SessionMachineContext, 'requestsInFlight' | 'openStreams' | 'streamsCountAsActivity'>;
 
 const isBusy = (c: Counts): boolean =>
   c.requestsInFlight > 0 || (c.streamsCountAsActivity && c.openStreams > 0);
 
-/**
- * One MCP session: `created → active ⇄ idle → expired → disposed`.
- *
- * Activity is reference-counted: `REQUEST.START`/`REQUEST.END` (and, when streams count,
- * `STREAM.OPEN`/`STREAM.CLOSE`) move the session between `active` and `idle`. Every timeout is a
- * delayed transition on a named delay read from context. Building and releasing the MCP server are
- * the string-keyed actors `prepareSession` and `releaseSession`, provided by the runtime; the entry
- * action `notifyEntered` is how the runtime learns of each state.
- */
-export const sessionMachine = setup({
+/** The exact lifetime total when the runtime reports it, else one more than the machine counted. */
+const requestsAfterStart = (context: SessionMachineContext, event: SessionEvent): number =>
+  'requests' in event && event.requests !== undefined ? event.requests : context.requests + 1;
+
+const requestsReported = (context: SessionMachineContext, event: SessionEvent): number =>
+  'requests' in event && event.requests !== undefined ? event.requests : context.requests;
+
+const session = setup({
   types: {
     input: {} as SessionMachineInput,
     context: {} as SessionMachineContext,
     events: {} as SessionEvent,
     output: {} as SessionOutput,
   },
-  actors: {
-    prepareSession: fromPromise<void, { sessionId: string }>(async () => {}),
-    releaseSession: fromPromise<void, { sessionId: string; reason: SessionEndReason }>(async () => {}),
-  },
   actions: {
     notifyEntered: (_args, _params: { state: SessionStateName }) => {},
+    /** Starts building the server; the runtime answers `PREPARED` or `PREPARE.FAILED`. */
+    prepareServer: () => {},
+    /** Starts releasing the resources; the runtime answers `RELEASED` or `RELEASE.FAILED`. */
+    releaseServer: () => {},
     /** Runs once the machine has recorded the server as built, so `INITIALIZED` is accepted from then on. */
     notifyPrepared: () => {},
     startRequest: assign(({ context, event }) => ({
       requestsInFlight: context.requestsInFlight + 1,
-      requests: context.requests + 1,
+      requests: requestsAfterStart(context, event),
       lastActivityAt: 'at' in event ? event.at : context.lastActivityAt,
     })),
     endRequest: assign(({ context, event }) => ({
       requestsInFlight: Math.max(0, context.requestsInFlight - 1),
+      requests: requestsReported(context, event),
       lastActivityAt: 'at' in event ? event.at : context.lastActivityAt,
     })),
     openStream: assign(({ context, event }) => ({
@@ -119,8 +138,10 @@ export const sessionMachine = setup({
       lastActivityAt: 'at' in event ? event.at : context.lastActivityAt,
     })),
     markPrepared: assign({ prepared: true }),
-    endBecauseClosed: assign(({ event }) =>
-      event.type === 'CLOSE' ? { reason: event.reason, endedAt: event.at } : {},
+    endBecauseClosed: assign(({ context, event }) =>
+      event.type === 'CLOSE'
+        ? { reason: event.reason, endedAt: event.at, requests: requestsReported(context, event) }
+        : {},
     ),
     // Timer-driven ends are stamped with the timer's own deadline, so the machine stays clock-free.
     endBecauseInitTimedOut: assign(({ context }) => ({
@@ -143,8 +164,8 @@ export const sessionMachine = setup({
   },
   guards: {
     isPrepared: ({ context }) => context.prepared,
+    notPrepared: ({ context }) => !context.prepared,
     isBusy: ({ context }) => isBusy(context),
-    hasMaxLifetime: ({ context }) => context.timeouts.maxLifetime !== undefined,
     hasRequestInFlight: ({ context }) => context.requestsInFlight > 0,
     hasOpenStream: ({ context }) => context.openStreams > 0,
     lastRequestEnding: ({ context }) =>
@@ -159,110 +180,153 @@ export const sessionMachine = setup({
     maxLifetime: ({ context }) => context.timeouts.maxLifetime ?? MAX_TIMER_DELAY,
     disposeTimeout: ({ context }) => context.timeouts.disposeTimeout,
   },
-}).createMachine({
+});
+
+const initialContext = ({ input }: { input: SessionMachineInput }): SessionMachineContext => ({
+  ...input,
+  lastActivityAt: input.createdAt,
+  requestsInFlight: 0,
+  openStreams: 0,
+  requests: 0,
+  prepared: false,
+  reason: undefined,
+  endedAt: undefined,
+  releaseIncomplete: false,
+});
+
+const outputOf = ({ context }: { context: SessionMachineContext }): SessionOutput => ({
+  sessionId: context.sessionId,
+  reason: context.reason ?? 'failed',
+  createdAt: context.createdAt,
+  endedAt: context.endedAt ?? context.lastActivityAt,
+  requests: context.requests,
+});
+
+/** `created → active ⇄ idle`: the states that hold a slot and serve requests. */
+const live = session.createStateConfig({
+  initial: 'created',
+  on: {
+    CLOSE: { target: '#session.expired', actions: 'endBecauseClosed' },
+  },
+  states: {
+    created: {
+      entry: [{ type: 'notifyEntered', params: { state: 'created' } }, 'prepareServer'],
+      after: {
+        initTimeout: { target: '#session.expired', actions: 'endBecauseInitTimedOut' },
+      },
+      on: {
+        PREPARED: { guard: 'notPrepared', actions: ['markPrepared', 'notifyPrepared'] },
+        'PREPARE.FAILED': {
+          guard: 'notPrepared',
+          target: '#session.expired',
+          actions: 'endBecausePreparationFailed',
+        },
+        // Ignored until prepared: a handshake cannot have completed without its server.
+        INITIALIZED: [
+          { guard: and(['isPrepared', 'isBusy']), target: 'active', actions: 'touch' },
+          { guard: 'isPrepared', target: 'idle', actions: 'touch' },
+        ],
+        'REQUEST.START': { actions: 'startRequest' },
+        'REQUEST.END': { guard: 'hasRequestInFlight', actions: 'endRequest' },
+        'STREAM.OPEN': { actions: 'openStream' },
+        'STREAM.CLOSE': { guard: 'hasOpenStream', actions: 'closeStream' },
+      },
+    },
+    active: {
+      entry: { type: 'notifyEntered', params: { state: 'active' } },
+      on: {
+        'REQUEST.START': { actions: 'startRequest' },
+        'REQUEST.END': [
+          { guard: 'lastRequestEnding', target: 'idle', actions: 'endRequest' },
+          { guard: 'hasRequestInFlight', actions: 'endRequest' },
+        ],
+        'STREAM.OPEN': { actions: 'openStream' },
+        'STREAM.CLOSE': [
+          { guard: 'lastStreamClosing', target: 'idle', actions: 'closeStream' },
+          { guard: 'hasOpenStream', actions: 'closeStream' },
+        ],
+      },
+    },
+    idle: {
+      entry: { type: 'notifyEntered', params: { state: 'idle' } },
+      after: {
+        idleTimeout: { target: '#session.expired', actions: 'endBecauseIdleTimedOut' },
+      },
+      on: {
+        'REQUEST.START': { target: 'active', actions: 'startRequest' },
+        'STREAM.OPEN': [
+          { guard: 'streamsCountAsActivity', target: 'active', actions: 'openStream' },
+          // An uncounted stream is still client activity: restart the idle timer.
+          { target: 'idle', reenter: true, actions: 'openStream' },
+        ],
+        // Only uncounted streams can be open here; closing one is activity too.
+        'STREAM.CLOSE': { guard: 'hasOpenStream', target: 'idle', reenter: true, actions: 'closeStream' },
+      },
+    },
+  },
+});
+
+/** Releasing: answers 404 from now on; done when the runtime reports `RELEASED` or the deadline passes. */
+const expired = session.createStateConfig({
+  entry: [{ type: 'notifyEntered', params: { state: 'expired' } }, 'releaseServer'],
+  after: {
+    disposeTimeout: { target: 'disposed', actions: 'markReleaseIncomplete' },
+  },
+  on: {
+    RELEASED: { target: 'disposed' },
+    'RELEASE.FAILED': { target: 'disposed', actions: 'markReleaseIncomplete' },
+  },
+});
+
+const disposed = session.createStateConfig({
+  type: 'final',
+  entry: { type: 'notifyEntered', params: { state: 'disposed' } },
+});
+
+/**
+ * One MCP session with an absolute lifetime: `created → active ⇄ idle → expired → disposed`, and
+ * `live` ends after `maxLifetime` whatever the activity.
+ *
+ * Activity is reference-counted: `REQUEST.START`/`REQUEST.END` (and, when streams count,
+ * `STREAM.OPEN`/`STREAM.CLOSE`) move the session between `active` and `idle`. Every timeout is a
+ * delayed transition on a named delay read from context. Building and releasing the MCP server is
+ * work the runtime does when the entry actions `prepareServer` / `releaseServer` ask for it; it
+ * reports back with `PREPARED` / `PREPARE.FAILED` and `RELEASED` / `RELEASE.FAILED` (no child actor
+ * per session). The entry action `notifyEntered` is how the runtime learns of each state.
+ *
+ * Sessions without a `maxLifetime` run {@link sessionMachineWithoutLifetime}, the same chart
+ * without the lifetime timer, so they never arm a timer that cannot fire.
+ *
+ * @example
+ * ```ts
+ * const actor = createActor(sessionMachine.provide({ actions: { prepareServer: ({ self }) => self.send({ type: 'PREPARED' }) } }), { input });
+ * ```
+ */
+export const sessionMachine = session.createMachine({
   id: 'session',
-  context: ({ input }) => ({
-    ...input,
-    lastActivityAt: input.createdAt,
-    requestsInFlight: 0,
-    openStreams: 0,
-    requests: 0,
-    prepared: false,
-    reason: undefined,
-    endedAt: undefined,
-    releaseIncomplete: false,
-  }),
+  context: initialContext,
   initial: 'live',
   states: {
     live: {
-      initial: 'created',
+      ...live,
       after: {
-        maxLifetime: { guard: 'hasMaxLifetime', target: 'expired', actions: 'endBecauseLifetimeReached' },
-      },
-      on: {
-        CLOSE: { target: 'expired', actions: 'endBecauseClosed' },
-      },
-      states: {
-        created: {
-          entry: { type: 'notifyEntered', params: { state: 'created' } },
-          invoke: {
-            id: 'prepare',
-            src: 'prepareSession',
-            input: ({ context }) => ({ sessionId: context.sessionId }),
-            onDone: { actions: ['markPrepared', 'notifyPrepared'] },
-            onError: { target: '#session.expired', actions: 'endBecausePreparationFailed' },
-          },
-          after: {
-            initTimeout: { target: '#session.expired', actions: 'endBecauseInitTimedOut' },
-          },
-          on: {
-            // Ignored until prepared: a handshake cannot have completed without its server.
-            INITIALIZED: [
-              { guard: and(['isPrepared', 'isBusy']), target: 'active', actions: 'touch' },
-              { guard: 'isPrepared', target: 'idle', actions: 'touch' },
-            ],
-            'REQUEST.START': { actions: 'startRequest' },
-            'REQUEST.END': { guard: 'hasRequestInFlight', actions: 'endRequest' },
-            'STREAM.OPEN': { actions: 'openStream' },
-            'STREAM.CLOSE': { guard: 'hasOpenStream', actions: 'closeStream' },
-          },
-        },
-        active: {
-          entry: { type: 'notifyEntered', params: { state: 'active' } },
-          on: {
-            'REQUEST.START': { actions: 'startRequest' },
-            'REQUEST.END': [
-              { guard: 'lastRequestEnding', target: 'idle', actions: 'endRequest' },
-              { guard: 'hasRequestInFlight', actions: 'endRequest' },
-            ],
-            'STREAM.OPEN': { actions: 'openStream' },
-            'STREAM.CLOSE': [
-              { guard: 'lastStreamClosing', target: 'idle', actions: 'closeStream' },
-              { guard: 'hasOpenStream', actions: 'closeStream' },
-            ],
-          },
-        },
-        idle: {
-          entry: { type: 'notifyEntered', params: { state: 'idle' } },
-          after: {
-            idleTimeout: { target: '#session.expired', actions: 'endBecauseIdleTimedOut' },
-          },
-          on: {
-            'REQUEST.START': { target: 'active', actions: 'startRequest' },
-            'STREAM.OPEN': [
-              { guard: 'streamsCountAsActivity', target: 'active', actions: 'openStream' },
-              // An uncounted stream is still client activity: restart the idle timer.
-              { target: 'idle', reenter: true, actions: 'openStream' },
-            ],
-            // Only uncounted streams can be open here; closing one is activity too.
-            'STREAM.CLOSE': { guard: 'hasOpenStream', target: 'idle', reenter: true, actions: 'closeStream' },
-          },
-        },
+        maxLifetime: { target: '#session.expired', actions: 'endBecauseLifetimeReached' },
       },
     },
-    expired: {
-      entry: { type: 'notifyEntered', params: { state: 'expired' } },
-      invoke: {
-        id: 'release',
-        src: 'releaseSession',
-        input: ({ context }) => ({ sessionId: context.sessionId, reason: context.reason ?? 'failed' }),
-        onDone: { target: 'disposed' },
-        onError: { target: 'disposed', actions: 'markReleaseIncomplete' },
-      },
-      after: {
-        disposeTimeout: { target: 'disposed', actions: 'markReleaseIncomplete' },
-      },
-    },
-    disposed: {
-      type: 'final',
-      entry: { type: 'notifyEntered', params: { state: 'disposed' } },
-    },
+    expired,
+    disposed,
   },
-  output: ({ context }) => ({
-    sessionId: context.sessionId,
-    reason: context.reason ?? 'failed',
-    createdAt: context.createdAt,
-    endedAt: context.endedAt ?? context.lastActivityAt,
-    requests: context.requests,
-  }),
+  output: outputOf,
 });
+
+/** {@link sessionMachine} without the `maxLifetime` timer: what sessions run when none is configured. */
+export const sessionMachineWithoutLifetime = session.createMachine({
+  id: 'session',
+  context: initialContext,
+  initial: 'live',
+  states: { live, expired, disposed },
+  output: outputOf,
+});
+
+/** The session chart for the given timeouts: the lifetime timer only when a lifetime is set. */
+export type SessionMachine = typeof sessionMachine | typeof sessionMachineWithoutLifetime;

@@ -21,8 +21,10 @@ export interface SupervisorMachineInput {
 }
 
 export interface SupervisorMachineContext extends SupervisorMachineInput {
-  /** Sessions by state, maintained on every report: O(1) to read. */
-  counts: StateCounts;
+  /** Sessions holding a slot (created, active or idle): admitted and not yet ended. O(1) to read. */
+  live: number;
+  /** Sessions that ended and are still releasing their resources. */
+  releasing: number;
   admitted: number;
   rejected: number;
   /** Sessions that reached `expired`, by reason. */
@@ -39,14 +41,15 @@ export type SupervisorEvent =
       at: number;
       /** Live sessions the requesting principal already holds (counted by the runtime); none if anonymous. */
       principalSessions?: number;
+      /** Idle sessions right now (first eviction candidates); read in O(1) by the runtime. */
+      idleSessions?: number;
+      /** Sessions with no request in flight kept active only by open GET streams (second candidates). */
+      streamsOnlySessions?: number;
     }
-  | {
-      type: 'SESSION.MOVED';
-      sessionId: string;
-      from: TrackedState;
-      to: SessionStateName;
-      reason?: SessionEndReason;
-    }
+  /** A session left the live states (it reached `expired`): its slot is free. */
+  | { type: 'SESSION.ENDED'; sessionId: string; reason: SessionEndReason }
+  /** A session was disposed: it is forgotten. */
+  | { type: 'SESSION.DISPOSED'; sessionId: string }
   | { type: 'SHUTDOWN'; grace: number };
 
 const emptyEnds = (): EndCounts => ({
@@ -60,18 +63,29 @@ const emptyEnds = (): EndCounts => ({
   moved: 0,
 });
 
-/** Sessions that hold a slot: everything not yet expired. */
-export const liveCount = (counts: StateCounts): number => counts.created + counts.active + counts.idle;
-
 /**
- * The supervisor: admission against a capacity limit, accounting of every session, and the
+ * The supervisor: admission against a capacity limit, accounting of every session's end, and the
  * `running → draining → stopped` lifecycle.
  *
- * Admission is one synchronous transition on `ADMIT`: the capacity check, the eviction of the
- * least recently active idle session (when `whenFull` allows) and the reservation of the slot all
- * happen before any asynchronous work, so concurrent initializes can never overshoot the cap.
+ * Admission is one synchronous transition on `ADMIT`: the capacity check, the eviction (when
+ * `whenFull` allows) and the reservation of the slot all happen before any asynchronous work, so
+ * concurrent initializes can never overshoot the cap. When full, the eviction order is:
+ *
+ * 1. the least recently active **idle** session;
+ * 2. if none, the least recently active session whose only activity is **open GET streams**
+ *    (no request in flight): its streams close with it, and its client re-initializes on 404;
+ * 3. never a session with a request in flight: with nothing to evict, the admission is refused.
+ *
  * Sessions are not children of this actor (xstate's children bookkeeping is O(n) per spawn); the
- * runtime starts each as its own actor in `startSession` and reports every move with `SESSION.MOVED`.
+ * runtime starts each as its own actor in `startSession`. It hears only what admission needs:
+ * `SESSION.ENDED` when a session frees its slot and `SESSION.DISPOSED` when it is gone; moves
+ * between `active` and `idle` stay in the session's own actor (the runtime keeps those counts).
+ *
+ * @example
+ * ```ts
+ * const supervisor = createActor(supervisorMachine.provide({ actions: { startSession: … } }), { input });
+ * supervisor.send({ type: 'ADMIT', sessionId, at: Date.now(), idleSessions: 3, streamsOnlySessions: 0 });
+ * ```
  */
 export const supervisorMachine = setup({
   types: {
@@ -82,36 +96,40 @@ export const supervisorMachine = setup({
   actions: {
     startSession: (_args, _params: { sessionId: string }) => {},
     rejectAdmission: (_args, _params: { sessionId: string; code: RejectionCode }) => {},
-    evictLeastRecentlyActive: (_args, _params: { at: number }) => {},
+    evictLeastRecentlyActiveIdle: (_args, _params: { at: number }) => {},
+    evictLeastRecentlyActiveStreamsOnly: (_args, _params: { at: number }) => {},
     /** Ends every session that has no request in flight (open streams do not hold a drain). */
     retireSettledSessions: () => {},
     retireAllSessions: () => {},
     forgetSession: (_args, _params: { sessionId: string }) => {},
-    reserveSlot: assign(({ context }) => ({
-      admitted: context.admitted + 1,
-      counts: { ...context.counts, created: context.counts.created + 1 },
-    })),
+    reserveSlot: assign(({ context }) => ({ admitted: context.admitted + 1, live: context.live + 1 })),
     countRejection: assign(({ context }) => ({ rejected: context.rejected + 1 })),
-    recordMove: assign(({ context, event }) => {
-      if (event.type !== 'SESSION.MOVED') return {};
-      const counts = { ...context.counts, [event.from]: context.counts[event.from] - 1 };
-      if (event.to === 'disposed') return { counts, disposed: context.disposed + 1 };
-      counts[event.to] += 1;
-      if (event.to !== 'expired' || event.reason === undefined) return { counts };
-      return { counts, ended: { ...context.ended, [event.reason]: context.ended[event.reason] + 1 } };
+    recordEnd: assign(({ context, event }) => {
+      if (event.type !== 'SESSION.ENDED') return {};
+      return {
+        live: context.live - 1,
+        releasing: context.releasing + 1,
+        ended: { ...context.ended, [event.reason]: context.ended[event.reason] + 1 },
+      };
     }),
+    recordDisposal: assign(({ context }) => ({
+      releasing: context.releasing - 1,
+      disposed: context.disposed + 1,
+    })),
     setGrace: assign(({ event }) => (event.type === 'SHUTDOWN' ? { grace: event.grace } : {})),
   },
   guards: {
-    hasFreeSlot: ({ context }) => liveCount(context.counts) < context.maxSessions,
+    hasFreeSlot: ({ context }) => context.live < context.maxSessions,
     principalAtLimit: ({ context, event }) =>
       event.type === 'ADMIT' &&
       context.maxSessionsPerPrincipal !== undefined &&
       event.principalSessions !== undefined &&
       event.principalSessions >= context.maxSessionsPerPrincipal,
-    canEvictIdle: ({ context }) => context.whenFull === 'evict-idle-lru' && context.counts.idle > 0,
-    isDisposal: ({ event }) => event.type === 'SESSION.MOVED' && event.to === 'disposed',
-    noSessionsLeft: ({ context }) => liveCount(context.counts) + context.counts.expired === 0,
+    canEvictIdle: ({ context, event }) =>
+      context.whenFull === 'evict-idle-lru' && event.type === 'ADMIT' && (event.idleSessions ?? 0) > 0,
+    canEvictStreamsOnly: ({ context, event }) =>
+      context.whenFull === 'evict-idle-lru' && event.type === 'ADMIT' && (event.streamsOnlySessions ?? 0) > 0,
+    noSessionsLeft: ({ context }) => context.live + context.releasing === 0,
   },
   delays: {
     shutdownGrace: ({ context }) => context.grace,
@@ -120,7 +138,8 @@ export const supervisorMachine = setup({
   id: 'supervisor',
   context: ({ input }) => ({
     ...input,
-    counts: { created: 0, active: 0, idle: 0, expired: 0 },
+    live: 0,
+    releasing: 0,
     admitted: 0,
     rejected: 0,
     ended: emptyEnds(),
@@ -129,16 +148,13 @@ export const supervisorMachine = setup({
   }),
   initial: 'running',
   on: {
-    'SESSION.MOVED': [
-      {
-        guard: 'isDisposal',
-        actions: [
-          'recordMove',
-          { type: 'forgetSession', params: ({ event }) => ({ sessionId: event.sessionId }) },
-        ],
-      },
-      { actions: 'recordMove' },
-    ],
+    'SESSION.ENDED': { actions: 'recordEnd' },
+    'SESSION.DISPOSED': {
+      actions: [
+        'recordDisposal',
+        { type: 'forgetSession', params: ({ event }) => ({ sessionId: event.sessionId }) },
+      ],
+    },
   },
   states: {
     running: {
@@ -165,7 +181,15 @@ export const supervisorMachine = setup({
           {
             guard: 'canEvictIdle',
             actions: [
-              { type: 'evictLeastRecentlyActive', params: ({ event }) => ({ at: event.at }) },
+              { type: 'evictLeastRecentlyActiveIdle', params: ({ event }) => ({ at: event.at }) },
+              'reserveSlot',
+              { type: 'startSession', params: ({ event }) => ({ sessionId: event.sessionId }) },
+            ],
+          },
+          {
+            guard: 'canEvictStreamsOnly',
+            actions: [
+              { type: 'evictLeastRecentlyActiveStreamsOnly', params: ({ event }) => ({ at: event.at }) },
               'reserveSlot',
               { type: 'startSession', params: ({ event }) => ({ sessionId: event.sessionId }) },
             ],

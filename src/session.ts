@@ -1,5 +1,10 @@
 import type { Actor } from 'xstate';
-import type { SessionOutput, SessionStateName, sessionMachine } from '../machines/session.machine.js';
+import type {
+  SessionEndReason,
+  SessionMachine,
+  SessionOutput,
+  SessionStateName,
+} from '../machines/session.machine.js';
 import { sessionNotFound } from './errors.js';
 import type { Logger } from './logging.js';
 import type { RecencyList, RegistryEntry } from './registry.js';
@@ -29,11 +34,13 @@ export interface SessionContext {
 export interface SessionHost {
   now(): number;
   logger: Logger | undefined;
+  requestStarted(session: SupervisedSession<unknown>): void;
   requestEnded(session: SupervisedSession<unknown>): void;
-  requestStarted(): void;
+  /** A stream opened or closed: the session may have become (or stopped being) kept only by streams. */
+  streamsChanged(session: SupervisedSession<unknown>): void;
 }
 
-type SessionActor = Actor<typeof sessionMachine>;
+export type SessionActor = Actor<SessionMachine>;
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -82,6 +89,15 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   private output: SessionOutput | undefined = undefined;
   private childLogger: Logger | undefined = undefined;
   private prepared = false;
+  /**
+   * Exact activity counts, kept here rather than in the actor: the machine is told only the edges
+   * (none → some requests, some → none), so a request nested in a busy session costs two integer
+   * updates and no macrostep. {@link info} reads these.
+   */
+  private inFlight = 0;
+  private started = 0;
+  private streams = 0;
+  private lastActivity: number;
 
   constructor(
     readonly id: string,
@@ -91,19 +107,36 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
     readonly principal: string | undefined,
     readonly actor: SessionActor,
     private readonly host: SessionHost,
-  ) {}
+  ) {
+    this.lastActivity = createdAt;
+  }
 
   /** True while the session can serve requests (created, active or idle). */
   get isLive(): boolean {
     return this.state === 'created' || this.state === 'active' || this.state === 'idle';
   }
 
+  /** Requests in flight right now (exact, nested ones included). */
   get requestsInFlight(): number {
-    return this.actor.getSnapshot().context.requestsInFlight;
+    return this.inFlight;
   }
 
+  /** Open GET streams right now. */
+  get openStreams(): number {
+    return this.streams;
+  }
+
+  /** Requests started over the session's life. */
+  get requests(): number {
+    return this.started;
+  }
+
+  /**
+   * The machine stamps what it is told (edges, handshake, streams); nested requests are stamped
+   * here only. Both are clock times of activities, so the later one is the last activity.
+   */
   get lastActivityAt(): number {
-    return this.actor.getSnapshot().context.lastActivityAt;
+    return Math.max(this.lastActivity, this.actor.getSnapshot().context.lastActivityAt);
   }
 
   /** A logger bound to this session's id; `undefined` when the supervisor has none. */
@@ -119,15 +152,14 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   }
 
   info(): SessionInfo {
-    const context = this.actor.getSnapshot().context;
     return {
       id: this.id,
       state: this.state,
       createdAt: this.createdAt,
-      lastActivityAt: context.lastActivityAt,
-      requestsInFlight: context.requestsInFlight,
-      openStreams: context.openStreams,
-      requests: context.requests,
+      lastActivityAt: this.lastActivityAt,
+      requestsInFlight: this.inFlight,
+      openStreams: this.streams,
+      requests: this.started,
       metadata: this.metadata,
     };
   }
@@ -138,15 +170,25 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
    */
   beginRequest(): () => void {
     this.assertLive();
-    this.actor.send({ type: 'REQUEST.START', at: this.host.now() });
-    this.host.requestStarted();
+    const at = this.host.now();
+    this.started += 1;
+    this.lastActivity = at;
+    this.inFlight += 1;
+    // Only the first request of a busy spell is news to the machine.
+    if (this.inFlight === 1) this.actor.send({ type: 'REQUEST.START', at, requests: this.started });
+    this.host.requestStarted(this as SupervisedSession<unknown>);
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
       // Once the session has ended, its open requests were written off with it.
       if (!this.isLive) return;
-      this.actor.send({ type: 'REQUEST.END', at: this.host.now() });
+      const endedAt = this.host.now();
+      this.lastActivity = endedAt;
+      this.inFlight -= 1;
+      if (this.inFlight === 0) {
+        this.actor.send({ type: 'REQUEST.END', at: endedAt, requests: this.started });
+      }
       this.host.requestEnded(this as SupervisedSession<unknown>);
     };
   }
@@ -154,13 +196,27 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   /** Counts an open GET (SSE) stream until the returned function is called. */
   openStream(): () => void {
     this.assertLive();
-    this.actor.send({ type: 'STREAM.OPEN', at: this.host.now() });
+    const at = this.host.now();
+    this.lastActivity = at;
+    this.streams += 1;
+    this.actor.send({ type: 'STREAM.OPEN', at });
+    this.host.streamsChanged(this as SupervisedSession<unknown>);
     let closed = false;
     return () => {
       if (closed) return;
       closed = true;
-      if (this.isLive) this.actor.send({ type: 'STREAM.CLOSE', at: this.host.now() });
+      if (!this.isLive) return;
+      const closedAt = this.host.now();
+      this.lastActivity = closedAt;
+      this.streams -= 1;
+      this.actor.send({ type: 'STREAM.CLOSE', at: closedAt });
+      this.host.streamsChanged(this as SupervisedSession<unknown>);
     };
+  }
+
+  /** @internal Ends the session (the supervisor's `close`); the machine records the exact request total. */
+  end(reason: SessionEndReason, at: number): void {
+    this.actor.send({ type: 'CLOSE', reason, at, requests: this.started });
   }
 
   /** Reports that the `initialize` handshake completed; ignored until {@link ready} has resolved. */

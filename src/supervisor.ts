@@ -1,15 +1,15 @@
 // Node's own uuid v4 (122 random bits from its CSPRNG): the `uuid` package adds 38 modules to every import.
 import { randomUUID } from 'node:crypto';
-import { type Actor, createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate';
+import { type Actor, type AnyActorRef, createActor, type InspectionEvent, type Observer } from 'xstate';
 import {
   type SessionEndReason,
   type SessionMachineContext,
   type SessionStateName,
   sessionMachine,
+  sessionMachineWithoutLifetime,
 } from '../machines/session.machine.js';
 import {
   type EndCounts,
-  liveCount,
   type RejectionCode,
   type StateCounts,
   supervisorMachine,
@@ -47,10 +47,14 @@ export interface SessionSupervisorOptions<TServer = unknown> extends SupervisorC
 /** Statistics, every field read in O(1). */
 export interface SupervisorStatistics {
   readonly phase: 'running' | 'draining' | 'stopped';
-  /** Live sessions: created, active or idle. */
+  /** Live sessions: created, active or idle (each holds a slot). */
+  readonly liveSessions: number;
+  /** @deprecated Counts live sessions, not `byState.active`: use {@link liveSessions}. */
   readonly activeSessions: number;
   readonly maxSessions: number;
-  /** The idle timeout, in ms (the original manager's `sessionTimeout`). */
+  /** The idle timeout, in ms. */
+  readonly idleTimeout: number;
+  /** @deprecated The original manager's name for {@link idleTimeout}. */
   readonly sessionTimeout: number;
   readonly oldestSession: { readonly id: string; readonly createdAt: number } | undefined;
   readonly newestSession: { readonly id: string; readonly createdAt: number } | undefined;
@@ -131,6 +135,8 @@ export class SessionSupervisor<TServer = unknown> {
   private readonly createServer: SessionSupervisorOptions<TServer>['createServer'];
   private admission: Admission | undefined;
   private inFlight = 0;
+  /** Sessions by state, kept by the runtime on each move it is told of: O(1) to read. */
+  private readonly counts: StateCounts = { created: 0, active: 0, idle: 0, expired: 0 };
   /** Set by the supervisor's drain entry action, before its snapshot shows `draining`. */
   private draining = false;
   private stopped: Promise<void> | undefined;
@@ -151,27 +157,38 @@ export class SessionSupervisor<TServer = unknown> {
     this.host = {
       now: () => clock.now(),
       logger: this.logger,
-      requestStarted: () => {
+      requestStarted: (session) => {
         this.inFlight += 1;
+        // Idle → active was handled by the move itself; a session kept by streams is busy now.
+        if (session.requestsInFlight === 1) this.registry.markBusy(session as SupervisedSession<TServer>);
       },
       requestEnded: (session) => {
         this.inFlight -= 1;
-        this.retireIfDraining(session as SupervisedSession<TServer>);
+        const supervised = session as SupervisedSession<TServer>;
+        if (supervised.requestsInFlight === 0) this.refreshStreamsOnly(supervised);
+        this.retireIfDraining(supervised);
+      },
+      streamsChanged: (session) => this.refreshStreamsOnly(session as SupervisedSession<TServer>),
+    };
+    const provided = {
+      actions: {
+        notifyEntered: (
+          { context }: { context: SessionMachineContext },
+          { state }: { state: SessionStateName },
+        ) => this.sessionEntered(context, state),
+        notifyPrepared: ({ context }: { context: SessionMachineContext }) =>
+          this.registry.get(context.sessionId)?.settlePrepared(),
+        prepareServer: ({ context, self }: { context: SessionMachineContext; self: AnyActorRef }) =>
+          this.prepare(context.sessionId, self),
+        releaseServer: ({ context, self }: { context: SessionMachineContext; self: AnyActorRef }) =>
+          this.release(context.sessionId, self),
       },
     };
-    this.sessionLogic = sessionMachine.provide({
-      actions: {
-        notifyEntered: ({ context }, { state }) => this.sessionEntered(context, state),
-        notifyPrepared: ({ context }) => this.registry.get(context.sessionId)?.settlePrepared(),
-      },
-      actors: {
-        prepareSession: fromPromise(({ input }) => this.prepare(input.sessionId)),
-        releaseSession: fromPromise(async ({ input }) => {
-          const session = this.registry.get(input.sessionId);
-          if (session) await this.releaseResources(session);
-        }),
-      },
-    });
+    // Without a lifetime the chart has no lifetime timer: nothing is armed that could never fire.
+    this.sessionLogic =
+      this.options.maxLifetime === undefined
+        ? sessionMachineWithoutLifetime.provide(provided)
+        : sessionMachine.provide(provided);
     const logic = supervisorMachine.provide({
       actions: {
         // The actor is created right after the transition, not inside it: creating one evaluates
@@ -183,8 +200,12 @@ export class SessionSupervisor<TServer = unknown> {
           if (this.admission?.sessionId === sessionId) this.admission.rejected = code;
           if (this.listeners.size > 0) this.emit({ type: 'rejected', code, at: clock.now() });
         },
-        evictLeastRecentlyActive: (_, { at }) => {
-          this.registry.leastRecentlyActiveIdle()?.actor.send({ type: 'CLOSE', reason: 'evicted', at });
+        evictLeastRecentlyActiveIdle: (_, { at }) => {
+          this.registry.leastRecentlyActiveIdle()?.end('evicted', at);
+        },
+        evictLeastRecentlyActiveStreamsOnly: (_, { at }) => {
+          // Its streams close with its transport; the client re-initializes on the 404 that follows.
+          this.registry.leastRecentlyActiveStreamsOnly()?.end('evicted', at);
         },
         retireSettledSessions: () => {
           this.draining = true;
@@ -192,7 +213,7 @@ export class SessionSupervisor<TServer = unknown> {
         },
         retireAllSessions: () => {
           forEachInSlices([...this.registry.live()], (session) => {
-            if (session.isLive) session.actor.send({ type: 'CLOSE', reason: 'shutdown', at: clock.now() });
+            if (session.isLive) session.end('shutdown', clock.now());
           });
         },
         forgetSession: (_, { sessionId }) => {
@@ -239,6 +260,8 @@ export class SessionSupervisor<TServer = unknown> {
         type: 'ADMIT',
         sessionId: admission.sessionId,
         at: this.options.clock.now(),
+        idleSessions: this.registry.idle.size,
+        streamsOnlySessions: this.registry.streamsOnly.size,
         ...(options.principal === undefined
           ? {}
           : { principalSessions: this.sessionsByPrincipal.get(options.principal) ?? 0 }),
@@ -287,7 +310,7 @@ export class SessionSupervisor<TServer = unknown> {
   close(sessionId: string, reason: SessionEndReason = 'deleted'): boolean {
     const session = this.get(sessionId);
     if (!session) return false;
-    session.actor.send({ type: 'CLOSE', reason, at: this.options.clock.now() });
+    session.end(reason, this.options.clock.now());
     return true;
   }
 
@@ -305,7 +328,7 @@ export class SessionSupervisor<TServer = unknown> {
 
   /** Number of live sessions, O(1). */
   get size(): number {
-    return liveCount(this.actor.getSnapshot().context.counts);
+    return this.actor.getSnapshot().context.live;
   }
 
   get phase(): 'running' | 'draining' | 'stopped' {
@@ -321,12 +344,14 @@ export class SessionSupervisor<TServer = unknown> {
     const { ended } = context;
     return {
       phase: this.phase,
-      activeSessions: liveCount(context.counts),
+      liveSessions: context.live,
+      activeSessions: context.live,
       maxSessions: this.options.maxSessions,
+      idleTimeout: this.options.idleTimeout,
       sessionTimeout: this.options.idleTimeout,
       oldestSession: oldest && { id: oldest.id, createdAt: oldest.createdAt },
       newestSession: newest && { id: newest.id, createdAt: newest.createdAt },
-      byState: { ...context.counts },
+      byState: { ...this.counts },
       requestsInFlight: this.inFlight,
       totals: {
         admitted: context.admitted,
@@ -387,6 +412,7 @@ export class SessionSupervisor<TServer = unknown> {
       this.host,
     );
     this.registry.add(session);
+    this.counts.created += 1;
     if (principal !== undefined) {
       this.sessionsByPrincipal.set(principal, (this.sessionsByPrincipal.get(principal) ?? 0) + 1);
     }
@@ -401,15 +427,17 @@ export class SessionSupervisor<TServer = unknown> {
     if (to === 'idle') this.registry.markIdle(session);
     if (from === to) {
       // The initial `created` was counted by admission itself; `idle` re-entered restarts its timer.
-      if (to === 'created') this.announce(context, undefined, to);
+      if (to === 'created') this.announce(session, context, undefined, to);
       return;
     }
     session.state = to;
-    if (to === 'active') this.registry.markBusy(session);
+    this.counts[from as keyof StateCounts] -= 1;
+    if (to !== 'disposed') this.counts[to] += 1;
+    if (to === 'active') this.refreshStreamsOnly(session);
     if (to === 'expired') {
       this.registry.markEnded(session);
       // Requests still open die with the session; their late `done()` calls are no-ops.
-      this.inFlight -= context.requestsInFlight;
+      this.inFlight -= session.requestsInFlight;
       this.releasePrincipalSlot(session.principal);
       session.settleEnded();
     }
@@ -419,18 +447,27 @@ export class SessionSupervisor<TServer = unknown> {
         reason: context.reason ?? 'failed',
         createdAt: context.createdAt,
         endedAt: context.endedAt ?? context.lastActivityAt,
-        requests: context.requests,
+        requests: session.requests,
       });
     }
-    this.announce(context, from, to);
-    this.actor.send({
-      type: 'SESSION.MOVED',
-      sessionId: session.id,
-      from: from as Exclude<SessionStateName, 'disposed'>,
-      to,
-      ...(context.reason ? { reason: context.reason } : {}),
-    });
-    if (to === 'idle') this.retireIfDraining(session);
+    this.announce(session, context, from, to);
+    if (to === 'expired') {
+      this.actor.send({ type: 'SESSION.ENDED', sessionId: session.id, reason: context.reason ?? 'failed' });
+    } else if (to === 'disposed') {
+      this.actor.send({ type: 'SESSION.DISPOSED', sessionId: session.id });
+    } else if (to === 'idle') {
+      this.retireIfDraining(session);
+    }
+  }
+
+  /**
+   * Keeps the second eviction order: an active session with no request in flight is kept active by
+   * its open streams only, and moves to the most recent end on each such activity.
+   */
+  private refreshStreamsOnly(session: SupervisedSession<TServer>): void {
+    if (session.state !== 'active') return;
+    if (session.requestsInFlight === 0 && session.openStreams > 0) this.registry.markStreamsOnly(session);
+    else this.registry.markBusy(session);
   }
 
   private releasePrincipalSlot(principal: string | undefined): void {
@@ -442,6 +479,7 @@ export class SessionSupervisor<TServer = unknown> {
 
   /** Logs the transition and tells the subscribers; builds nothing when nobody listens. */
   private announce(
+    session: SupervisedSession<TServer>,
     context: SessionMachineContext,
     from: SessionStateName | undefined,
     to: SessionStateName,
@@ -455,8 +493,8 @@ export class SessionSupervisor<TServer = unknown> {
       reason: context.reason,
       at: this.options.clock.now(),
       createdAt: context.createdAt,
-      lastActivityAt: context.lastActivityAt,
-      requests: context.requests,
+      lastActivityAt: session.lastActivityAt,
+      requests: session.requests,
       releaseIncomplete: context.releaseIncomplete,
     };
     if (this.logger) logTransition(this.logger, event);
@@ -474,9 +512,25 @@ export class SessionSupervisor<TServer = unknown> {
     }
   }
 
-  private async prepare(sessionId: string): Promise<void> {
+  /**
+   * The `prepareServer` entry action: builds the server outside the machine and reports back with
+   * `PREPARED` or `PREPARE.FAILED` (no child actor, no AbortController per session). A session that
+   * ended meanwhile hears nothing; what was built for it is released here.
+   */
+  private prepare(sessionId: string, self: AnyActorRef): void {
     const session = this.registry.get(sessionId);
     if (!session) return;
+    this.build(session).then(
+      () => {
+        if (session.isLive) self.send({ type: 'PREPARED' });
+      },
+      (error: unknown) => {
+        if (session.isLive) self.send({ type: 'PREPARE.FAILED', error });
+      },
+    );
+  }
+
+  private async build(session: SupervisedSession<TServer>): Promise<void> {
     let server: TServer | undefined;
     try {
       server = this.createServer ? await this.createServer(session.context) : undefined;
@@ -495,8 +549,29 @@ export class SessionSupervisor<TServer = unknown> {
       this.releaseLate(session, server);
       return;
     }
-    // `ready()` resolves when the machine takes the `prepareSession` result (notifyPrepared).
+    // `ready()` resolves when the machine takes the `PREPARED` report (notifyPrepared).
     session.server = server;
+  }
+
+  /**
+   * The `releaseServer` entry action: releases outside the machine and reports `RELEASED` or
+   * `RELEASE.FAILED`. A session that holds nothing is reported released at once (the event is
+   * queued behind the current transition, so the machine still passes through `expired`).
+   */
+  private release(sessionId: string, self: AnyActorRef): void {
+    const session = this.registry.get(sessionId);
+    if (!session || (session.cleanups === undefined && session.server === undefined)) {
+      self.send({ type: 'RELEASED' });
+      return;
+    }
+    this.releaseResources(session).then(
+      () => {
+        if (session.state === 'expired') self.send({ type: 'RELEASED' });
+      },
+      (error: unknown) => {
+        if (session.state === 'expired') self.send({ type: 'RELEASE.FAILED', error });
+      },
+    );
   }
 
   /** Releases what arrived after the session's own release ran; failures are logged there. */
@@ -537,6 +612,6 @@ export class SessionSupervisor<TServer = unknown> {
   /** During a drain, a session with no request in flight has nothing left to finish. */
   private retireIfDraining(session: SupervisedSession<TServer>): void {
     if (!this.draining || !session.isLive || session.requestsInFlight > 0) return;
-    session.actor.send({ type: 'CLOSE', reason: 'shutdown', at: this.options.clock.now() });
+    session.end('shutdown', this.options.clock.now());
   }
 }

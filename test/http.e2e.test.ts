@@ -245,6 +245,44 @@ describe('capacity', () => {
       expect(harness.supervisor.getStatistics()).toMatchObject({ activeSessions: 2, totals: { evicted: 1 } });
     });
 
+    it('admits a third SDK client at maxSessions 2 by evicting the least recently active session kept only by its GET stream', async () => {
+      const harness = await start({ maxSessions: 2, whenFull: 'evict-idle-lru' });
+      // SDK clients always open a GET stream: with streams counting as activity, neither goes idle.
+      const older = await connect(harness.url);
+      await streamOpened(harness.supervisor, older.sessionId);
+      const newer = await connect(harness.url);
+      await streamOpened(harness.supervisor, newer.sessionId);
+      expect([
+        stateOf(harness.supervisor, older.sessionId),
+        stateOf(harness.supervisor, newer.sessionId),
+      ]).toEqual(['active', 'active']);
+
+      const third = await connect(harness.url);
+
+      expect({
+        third: firstText(await third.client.callTool({ name: 'echo', arguments: { text: 'in' } })),
+        older: stateOf(harness.supervisor, older.sessionId),
+        newer: stateOf(harness.supervisor, newer.sessionId),
+        olderPing: (await ping(harness.send, older.sessionId)).status,
+        evicted: harness.supervisor.getStatistics().totals.evicted,
+      }).toEqual({ third: 'in', older: undefined, newer: 'active', olderPing: 404, evicted: 1 });
+    });
+
+    it('never evicts a session with a request in flight: 503 when every session is busy with one', async () => {
+      const harness = await start({ maxSessions: 1, whenFull: 'evict-idle-lru' });
+      const busy = await openRawSession(harness.send);
+      const call = harness.send(post(rpcRequest('tools/call', { name: 'slow', arguments: {} }), busy));
+      await harness.slow.whenStarted(1);
+
+      const refused = await harness.send(post(initializeBody()));
+      await refused.text();
+      const stateWhileRefused = stateOf(harness.supervisor, busy);
+      harness.slow.releaseAll();
+      await (await call).text();
+
+      expect({ status: refused.status, busy: stateWhileRefused }).toEqual({ status: 503, busy: 'active' });
+    });
+
     it('serves the newcomer and keeps the more recently active session', async () => {
       const harness = await start({ maxSessions: 2, whenFull: 'evict-idle-lru' });
       const { recentlyActive } = await fullOfIdleSessions(harness);
@@ -261,10 +299,8 @@ describe('capacity', () => {
     let mostLiveSeen = 0;
     const inspect = (event: InspectionEvent) => {
       if (event.type !== '@xstate.snapshot') return;
-      const counts = (event.snapshot as { context?: { counts?: Partial<Record<string, number>> } }).context
-        ?.counts;
-      if (counts === undefined) return;
-      const live = (counts.created ?? 0) + (counts.active ?? 0) + (counts.idle ?? 0);
+      const live = (event.snapshot as { context?: { live?: number } }).context?.live;
+      if (live === undefined) return;
       mostLiveSeen = Math.max(mostLiveSeen, live);
     };
     const { supervisor, send } = await start({ maxSessions: 5, whenFull: 'reject', inspect });

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createActor, fromPromise, SimulatedClock } from 'xstate';
+import { createActor, SimulatedClock } from 'xstate';
 import {
   type SessionEndReason,
   type SessionEvent,
   type SessionStateName,
   type SessionTimeouts,
   sessionMachine,
+  sessionMachineWithoutLifetime,
 } from '../machines/session.machine.js';
 
 /** A promise the test settles by hand (or never). */
@@ -60,22 +61,37 @@ function startSession(options: HarnessOptions = {}) {
   const release = controlled();
   const prepareInputs: Array<{ sessionId: string }> = [];
   const releaseInputs: Array<{ sessionId: string; reason: SessionEndReason }> = [];
-  const logic = sessionMachine.provide({
+  const timeouts = { ...TIMEOUTS, ...options.timeouts };
+  // As the runtime does: the chart without the lifetime timer when no lifetime is set.
+  const machine = timeouts.maxLifetime === undefined ? sessionMachineWithoutLifetime : sessionMachine;
+  const logic = machine.provide({
     actions: {
       notifyEntered: (_, { state }) => {
         entered.push(state);
         enteredAt.push({ state, at: clock.now() });
       },
-    },
-    actors: {
-      prepareSession: fromPromise(({ input }) => {
-        prepareInputs.push(input);
-        return prepare.promise;
-      }),
-      releaseSession: fromPromise(({ input }) => {
-        releaseInputs.push(input);
-        return release.promise;
-      }),
+      // The runtime's side of `prepareServer` / `releaseServer`: do the work, report the outcome.
+      prepareServer: ({ context, self }) => {
+        prepareInputs.push({ sessionId: context.sessionId });
+        // A runtime never reports to a session that has already ended (its actor is stopped).
+        const report = (event: SessionEvent) => {
+          if (self.getSnapshot().status === 'active') self.send(event);
+        };
+        prepare.promise.then(
+          () => report({ type: 'PREPARED' }),
+          (error: unknown) => report({ type: 'PREPARE.FAILED', error }),
+        );
+      },
+      releaseServer: ({ context, self }) => {
+        releaseInputs.push({ sessionId: context.sessionId, reason: context.reason ?? 'failed' });
+        const report = (event: SessionEvent) => {
+          if (self.getSnapshot().status === 'active') self.send(event);
+        };
+        release.promise.then(
+          () => report({ type: 'RELEASED' }),
+          (error: unknown) => report({ type: 'RELEASE.FAILED', error }),
+        );
+      },
     },
   });
   const actor = createActor(logic, {
@@ -83,7 +99,7 @@ function startSession(options: HarnessOptions = {}) {
     input: {
       sessionId: 'session-1',
       createdAt: CREATED_AT,
-      timeouts: { ...TIMEOUTS, ...options.timeouts },
+      timeouts,
       streamsCountAsActivity: options.streamsCountAsActivity ?? true,
     },
   });
@@ -573,6 +589,16 @@ describe('session machine: maxLifetime', () => {
     expect(session.context().reason).toBe('lifetime');
   });
 
+  it('without maxLifetime, the session chart has no lifetime timer to arm', () => {
+    const timers = (machine: typeof sessionMachine | typeof sessionMachineWithoutLifetime) =>
+      machine.root.states.live?.after.map((definition) => String(definition.delay)) ?? [];
+
+    expect({ without: timers(sessionMachineWithoutLifetime), with: timers(sessionMachine) }).toEqual({
+      without: [],
+      with: ['maxLifetime'],
+    });
+  });
+
   it('without maxLifetime, never ends a busy session, even after a very long time', async () => {
     const session = startSession({ timeouts: { maxLifetime: undefined } });
     session.send({ type: 'REQUEST.START' });
@@ -618,7 +644,7 @@ describe('session machine: CLOSE', () => {
     },
   );
 
-  it('hands the end reason to releaseSession', async () => {
+  it('hands the end reason to releaseServer', async () => {
     const session = startSession();
     await session.initialize();
 

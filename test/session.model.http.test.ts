@@ -328,19 +328,28 @@ async function within<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-/** Waits for an I/O-driven change of the session, seen in its actor's snapshots. */
+/**
+ * Waits for an I/O-driven change of the session, seen in its actor's snapshots or, for changes the
+ * actor is not told of (a nested request ending while another is still in flight), in the runtime's
+ * counts checked once per event-loop turn.
+ */
 async function until(session: SupervisedSession, what: string, done: () => boolean): Promise<void> {
   if (done()) return;
   let subscription: { unsubscribe(): void } | undefined;
+  let poll: NodeJS.Timeout | undefined;
   const changed = new Promise<void>((resolve) => {
     subscription = session.actor.subscribe(() => {
       if (done()) resolve();
     });
+    poll = setInterval(() => {
+      if (done()) resolve();
+    }, 1);
   });
   try {
     await within(changed, what);
   } finally {
     subscription?.unsubscribe();
+    clearInterval(poll);
   }
 }
 

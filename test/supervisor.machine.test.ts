@@ -3,6 +3,7 @@ import { createActor, SimulatedClock } from 'xstate';
 import type { SessionEndReason, SessionStateName } from '../machines/session.machine.js';
 import {
   type StateCounts,
+  type SupervisorMachineContext,
   type SupervisorMachineInput,
   supervisorMachine,
   type TrackedState,
@@ -11,7 +12,8 @@ import {
 type ActionName =
   | 'startSession'
   | 'rejectAdmission'
-  | 'evictLeastRecentlyActive'
+  | 'evictLeastRecentlyActiveIdle'
+  | 'evictLeastRecentlyActiveStreamsOnly'
   | 'retireSettledSessions'
   | 'retireAllSessions'
   | 'forgetSession';
@@ -23,7 +25,9 @@ interface Call {
 
 /**
  * The pure supervisor machine on a simulated clock, with every runtime action replaced by a spy
- * that records its name and params, in call order. Sessions exist only as the reports the test sends.
+ * that records its name and params, in call order. Sessions exist only in a small runtime double:
+ * it knows each session's state (as the real runtime does) and tells the machine only what the
+ * real runtime tells it: admissions (with the eviction candidates), ends and disposals.
  */
 function startSupervisor(input: Partial<SupervisorMachineInput> = {}) {
   const clock = new SimulatedClock();
@@ -36,11 +40,13 @@ function startSupervisor(input: Partial<SupervisorMachineInput> = {}) {
   const logic = supervisorMachine.provide({
     actions: {
       startSession: ({ context }, params) => {
-        liveCountAtStart.push(context.counts.created + context.counts.active + context.counts.idle);
+        liveCountAtStart.push(context.live);
         record('startSession', params);
       },
       rejectAdmission: (_, params) => record('rejectAdmission', params),
-      evictLeastRecentlyActive: (_, params) => record('evictLeastRecentlyActive', params),
+      evictLeastRecentlyActiveIdle: (_, params) => record('evictLeastRecentlyActiveIdle', params),
+      evictLeastRecentlyActiveStreamsOnly: (_, params) =>
+        record('evictLeastRecentlyActiveStreamsOnly', params),
       retireSettledSessions: () => record('retireSettledSessions'),
       retireAllSessions: () => record('retireAllSessions'),
       forgetSession: (_, params) => record('forgetSession', params),
@@ -52,8 +58,21 @@ function startSupervisor(input: Partial<SupervisorMachineInput> = {}) {
   });
   actor.start();
 
+  /** The runtime double: each session's state, and which active ones are kept by streams only. */
+  const states = new Map<string, SessionStateName>();
+  const streamsOnly = new Set<string>();
+  const countOf = (state: SessionStateName): number =>
+    [...states.values()].filter((value) => value === state).length;
   const admit = (sessionId: string): void => {
-    actor.send({ type: 'ADMIT', sessionId, at: clock.now() });
+    const before = actor.getSnapshot().context.admitted;
+    actor.send({
+      type: 'ADMIT',
+      sessionId,
+      at: clock.now(),
+      idleSessions: countOf('idle'),
+      streamsOnlySessions: streamsOnly.size,
+    });
+    if (actor.getSnapshot().context.admitted > before) states.set(sessionId, 'created');
   };
   const move = (
     sessionId: string,
@@ -61,7 +80,18 @@ function startSupervisor(input: Partial<SupervisorMachineInput> = {}) {
     to: SessionStateName,
     reason?: SessionEndReason,
   ): void => {
-    actor.send({ type: 'SESSION.MOVED', sessionId, from, to, ...(reason ? { reason } : {}) });
+    if (states.get(sessionId) !== from) throw new Error(`${sessionId} is not ${from} in this test`);
+    states.set(sessionId, to);
+    if (to !== 'active') streamsOnly.delete(sessionId);
+    if (to === 'expired') actor.send({ type: 'SESSION.ENDED', sessionId, reason: reason ?? 'failed' });
+    if (to === 'disposed') {
+      states.delete(sessionId);
+      actor.send({ type: 'SESSION.DISPOSED', sessionId });
+    }
+  };
+  /** An active session's last request ended while its GET stream stays open. */
+  const keepByStreamsOnly = (sessionId: string): void => {
+    streamsOnly.add(sessionId);
   };
   /** Admits a session and reports it reaching `state` as the runtime would. */
   const admitInto = (sessionId: string, state: 'created' | 'active' | 'idle'): void => {
@@ -76,16 +106,28 @@ function startSupervisor(input: Partial<SupervisorMachineInput> = {}) {
     liveCountAtStart.length = 0;
   };
 
-  return { actor, clock, calls, liveCountAtStart, admit, move, admitInto, context, called, clearCalls };
+  return {
+    actor,
+    clock,
+    calls,
+    liveCountAtStart,
+    admit,
+    move,
+    admitInto,
+    keepByStreamsOnly,
+    context,
+    called,
+    clearCalls,
+  };
 }
 
-const counts = (partial: Partial<StateCounts>): StateCounts => ({
-  created: 0,
-  active: 0,
-  idle: 0,
-  expired: 0,
-  ...partial,
+/** What the machine counts for sessions in these states: the live slots and those still releasing. */
+const counts = (partial: Partial<StateCounts>): { live: number; releasing: number } => ({
+  live: (partial.created ?? 0) + (partial.active ?? 0) + (partial.idle ?? 0),
+  releasing: partial.expired ?? 0,
 });
+
+const countsOf = ({ live, releasing }: SupervisorMachineContext) => ({ live, releasing });
 
 describe('supervisor machine: admission', () => {
   it('starts running with nothing counted', () => {
@@ -93,7 +135,7 @@ describe('supervisor machine: admission', () => {
 
     expect({
       value: supervisor.actor.getSnapshot().value,
-      counts: supervisor.context().counts,
+      counts: countsOf(supervisor.context()),
       admitted: supervisor.context().admitted,
       rejected: supervisor.context().rejected,
       disposed: supervisor.context().disposed,
@@ -106,7 +148,7 @@ describe('supervisor machine: admission', () => {
 
     supervisor.admit('b');
 
-    expect({ counts: supervisor.context().counts, admitted: supervisor.context().admitted }).toEqual({
+    expect({ counts: countsOf(supervisor.context()), admitted: supervisor.context().admitted }).toEqual({
       counts: counts({ created: 1, idle: 1 }),
       admitted: 2,
     });
@@ -172,7 +214,7 @@ describe('supervisor machine: admission', () => {
       expect({
         rejected: supervisor.context().rejected,
         admitted: supervisor.context().admitted,
-        counts: supervisor.context().counts,
+        counts: countsOf(supervisor.context()),
       }).toEqual({ rejected: 1, admitted: 1, counts: counts({ idle: 1 }) });
     });
 
@@ -186,8 +228,49 @@ describe('supervisor machine: admission', () => {
       supervisor.admit('c');
 
       expect(supervisor.calls).toEqual([
-        { action: 'evictLeastRecentlyActive', params: { at: 4_200 } },
+        { action: 'evictLeastRecentlyActiveIdle', params: { at: 4_200 } },
         { action: 'startSession', params: { sessionId: 'c' } },
+      ]);
+    });
+
+    it("with 'evict-idle-lru', no idle session and one kept by streams only, evicts that one", () => {
+      const supervisor = startSupervisor({ maxSessions: 2, whenFull: 'evict-idle-lru' });
+      supervisor.admitInto('a', 'active');
+      supervisor.admitInto('b', 'active');
+      supervisor.keepByStreamsOnly('b');
+      supervisor.clock.set(4_200);
+      supervisor.clearCalls();
+
+      supervisor.admit('c');
+
+      expect(supervisor.calls).toEqual([
+        { action: 'evictLeastRecentlyActiveStreamsOnly', params: { at: 4_200 } },
+        { action: 'startSession', params: { sessionId: 'c' } },
+      ]);
+    });
+
+    it("with 'evict-idle-lru', prefers an idle session to one kept by streams only", () => {
+      const supervisor = startSupervisor({ maxSessions: 2, whenFull: 'evict-idle-lru' });
+      supervisor.admitInto('a', 'active');
+      supervisor.keepByStreamsOnly('a');
+      supervisor.admitInto('b', 'idle');
+      supervisor.clearCalls();
+
+      supervisor.admit('c');
+
+      expect(supervisor.called('evictLeastRecentlyActiveStreamsOnly')).toEqual([]);
+    });
+
+    it("with 'reject', never evicts a session kept by streams only", () => {
+      const supervisor = startSupervisor({ maxSessions: 1, whenFull: 'reject' });
+      supervisor.admitInto('a', 'active');
+      supervisor.keepByStreamsOnly('a');
+      supervisor.clearCalls();
+
+      supervisor.admit('b');
+
+      expect(supervisor.calls).toEqual([
+        { action: 'rejectAdmission', params: { sessionId: 'b', code: 'capacity' } },
       ]);
     });
 
@@ -211,12 +294,12 @@ describe('supervisor machine: admission', () => {
       supervisor.admit('c');
       supervisor.move('a', 'idle', 'expired', 'evicted');
 
-      expect(supervisor.context().counts).toEqual(counts({ created: 1, active: 1, expired: 1 }));
+      expect(countsOf(supervisor.context())).toEqual(counts({ created: 1, active: 1, expired: 1 }));
     });
   });
 });
 
-describe('supervisor machine: session reports (SESSION.MOVED)', () => {
+describe('supervisor machine: session reports (SESSION.ENDED, SESSION.DISPOSED)', () => {
   it.each([
     { from: 'created', to: 'active', before: { created: 1 }, after: { active: 1 } },
     { from: 'created', to: 'idle', before: { created: 1 }, after: { idle: 1 } },
@@ -224,7 +307,7 @@ describe('supervisor machine: session reports (SESSION.MOVED)', () => {
     { from: 'idle', to: 'active', before: { idle: 1 }, after: { active: 1 } },
     { from: 'idle', to: 'expired', before: { idle: 1 }, after: { expired: 1 } },
     { from: 'expired', to: 'disposed', before: { expired: 1 }, after: {} },
-  ] as const)('$from → $to moves the session between the counts', ({ from, to, before, after }) => {
+  ] as const)('$from → $to keeps the live and releasing counts right', ({ from, to, before, after }) => {
     const supervisor = startSupervisor();
     supervisor.admit('a');
     const path: Record<TrackedState, TrackedState[]> = {
@@ -238,14 +321,29 @@ describe('supervisor machine: session reports (SESSION.MOVED)', () => {
       supervisor.move('a', current, next, next === 'expired' ? 'deleted' : undefined);
       current = next;
     }
-    const countsBefore = { ...supervisor.context().counts };
+    const countsBefore = countsOf(supervisor.context());
 
     supervisor.move('a', from, to, to === 'expired' ? 'idle-timeout' : undefined);
 
-    expect({ before: countsBefore, after: supervisor.context().counts }).toEqual({
+    expect({ before: countsBefore, after: countsOf(supervisor.context()) }).toEqual({
       before: counts(before),
       after: counts(after),
     });
+  });
+
+  it('hears nothing of moves between active and idle (they are not admission news)', () => {
+    const supervisor = startSupervisor();
+    supervisor.admitInto('a', 'idle');
+    const events: string[] = [];
+    supervisor.actor.system.inspect((event) => {
+      if (event.type === '@xstate.event') events.push(event.event.type);
+    });
+
+    supervisor.move('a', 'idle', 'active');
+    supervisor.move('a', 'active', 'idle');
+    supervisor.move('a', 'idle', 'expired', 'idle-timeout');
+
+    expect(events).toEqual(['SESSION.ENDED']);
   });
 
   it.each(['init-timeout', 'idle-timeout', 'lifetime', 'deleted', 'evicted', 'shutdown', 'failed'] as const)(
@@ -284,7 +382,7 @@ describe('supervisor machine: session reports (SESSION.MOVED)', () => {
     });
   });
 
-  it('forgets nobody on a move that is not a disposal', () => {
+  it('forgets nobody on an end that is not a disposal', () => {
     const supervisor = startSupervisor();
     supervisor.admit('a');
     supervisor.clearCalls();
@@ -462,7 +560,10 @@ describe('supervisor machine: per-principal limit', () => {
 
     admitFor(supervisor, 'b', 1);
 
-    expect(supervisor.called('evictLeastRecentlyActive')).toEqual([]);
+    expect([
+      ...supervisor.called('evictLeastRecentlyActiveIdle'),
+      ...supervisor.called('evictLeastRecentlyActiveStreamsOnly'),
+    ]).toEqual([]);
   });
 
   it('applies no per-principal limit to anonymous admissions', () => {

@@ -161,6 +161,11 @@ class Model {
     return this.sessions.filter((s) => s.state === 'idle');
   }
 
+  /** Active sessions with no request in flight, kept active by open GET streams only. */
+  streamsOnly(): ModelSession[] {
+    return this.sessions.filter((s) => s.state === 'active' && s.inFlight === 0 && s.streams > 0);
+  }
+
   /** Sessions that can still answer `initialize`: created, and their server is built. */
   initializable(): ModelSession[] {
     return this.sessions.filter((s) => s.state === 'created' && s.built);
@@ -178,7 +183,9 @@ class Model {
   expectedAdmission(): 'admit' | 'evict' | 'capacity-exceeded' | 'draining' {
     if (this.phase !== 'running') return 'draining';
     if (this.live().length < this.config.maxSessions) return 'admit';
-    if (this.config.whenFull === 'evict-idle-lru' && this.idle().length > 0) return 'evict';
+    if (this.config.whenFull !== 'evict-idle-lru') return 'capacity-exceeded';
+    // Idle sessions first, then those kept only by streams; never one with a request in flight.
+    if (this.idle().length > 0 || this.streamsOnly().length > 0) return 'evict';
     return 'capacity-exceeded';
   }
 
@@ -529,6 +536,7 @@ class Open implements Cmd {
     const expected = model.expectedAdmission();
     const liveBefore = model.live();
     const idleBefore = model.idle();
+    const streamsOnlyBefore = model.streamsOnly();
     let session: SupervisedSession<TestServer> | undefined;
     let error: unknown;
     try {
@@ -559,14 +567,17 @@ class Open implements Cmd {
     }
     const victim = victims[0];
     if (victim) {
-      same(victim.state, 'idle', 'the evicted session was idle');
+      const candidates = idleBefore.length > 0 ? idleBefore : streamsOnlyBefore;
+      const kind = idleBefore.length > 0 ? 'idle' : 'kept by streams only';
+      same(candidates.includes(victim), true, `the evicted session was ${kind}`);
+      same(victim.inFlight, 0, 'the evicted session had no request in flight');
       if (model.laws.has('admission')) {
-        // For an idle session, its last activity is what made it idle (or restarted its idle timer).
-        const [lru] = [...idleBefore].sort((a, b) => a.lastActivitySeq - b.lastActivitySeq);
+        // Its last activity is what made it idle or streams-only (or restarted its idle timer).
+        const [lru] = [...candidates].sort((a, b) => a.lastActivitySeq - b.lastActivitySeq);
         if (lru !== victim) {
           expect(
             `#${victim.ordinal}, last active at ${victim.lastActivityAt}`,
-            'evicted the least recently active idle session',
+            `evicted the least recently active session ${kind}`,
           ).toBe(`#${lru?.ordinal}, last active at ${lru?.lastActivityAt}`);
         }
       }
@@ -950,7 +961,7 @@ const property = (laws: readonly Law[]) =>
 // ---------------------------------------------------------------------------------------------
 
 describe('supervisor runtime under random command sequences', () => {
-  it("admits while a slot is free, evicts the least recently active idle session when full ('evict-idle-lru'), otherwise refuses with the right code, and never holds more than maxSessions live", async () => {
+  it("admits while a slot is free, evicts the least recently active idle session (else the least recently active one kept by streams only) when full ('evict-idle-lru'), otherwise refuses with the right code, and never holds more than maxSessions live", async () => {
     await fc.assert(property(['admission']), runs);
   });
 
