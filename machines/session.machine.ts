@@ -84,7 +84,8 @@ export type SessionEvent =
   | { type: 'CLOSE'; reason: SessionEndReason; at: number; requests?: number }
   /** The runtime built the MCP server (and connected its transport). */
   | { type: 'PREPARED' }
-  | { type: 'PREPARE.FAILED'; error?: unknown }
+  /** Building failed at `at` (clock time): the session ends then, with reason `failed`. */
+  | { type: 'PREPARE.FAILED'; at?: number; error?: unknown }
   /** The runtime released every resource of the ended session. */
   | { type: 'RELEASED' }
   | { type: 'RELEASE.FAILED'; error?: unknown };
@@ -156,9 +157,9 @@ const session = setup({
       reason: 'lifetime' as const,
       endedAt: context.createdAt + (context.timeouts.maxLifetime ?? 0),
     })),
-    endBecausePreparationFailed: assign(({ context }) => ({
+    endBecausePreparationFailed: assign(({ context, event }) => ({
       reason: 'failed' as const,
-      endedAt: context.lastActivityAt,
+      endedAt: event.type === 'PREPARE.FAILED' && event.at !== undefined ? event.at : context.lastActivityAt,
     })),
     markReleaseIncomplete: assign({ releaseIncomplete: true }),
   },

@@ -525,7 +525,7 @@ export class SessionSupervisor<TServer = unknown> {
         if (session.isLive) self.send({ type: 'PREPARED' });
       },
       (error: unknown) => {
-        if (session.isLive) self.send({ type: 'PREPARE.FAILED', error });
+        if (session.isLive) self.send({ type: 'PREPARE.FAILED', at: this.options.clock.now(), error });
       },
     );
   }

@@ -505,14 +505,12 @@ export interface PathTiming {
 const spacedByDefault = (index: number): boolean => index > 0;
 
 /**
- * Known disagreement between the machine and the spec, reported to the lead: the machine stamps a
- * failed build with the session's last activity (`endBecausePreparationFailed`: the error of the
- * invoked actor carries no time, and the machine reads no clock), where the spec's `endedAt` is the
- * moment the session ended. Until the machine learns the time of the failure, no time passes right
- * before a build fails, so both stamps are the same instant; a wrong stamp (admission time, say)
- * still differs. `test/session.model.test.ts` keeps the spaced case as an expected failure.
+ * Whether time passes right before a build fails. The machine once stamped a failed build with the
+ * session's last activity (the error of an invoked actor carried no time); the runtime's
+ * `PREPARE.FAILED` report now carries the moment of the failure, which is the spec's `endedAt`,
+ * so the paths space it like every other step.
  */
-export const SPACE_BEFORE_BUILD_FAILURE = false;
+export const SPACE_BEFORE_BUILD_FAILURE = true;
 
 const isBuildFailure = (action: ModelAction): boolean =>
   action.kind === 'settle' && action.actor === 'prepare' && action.outcome === 'error';
