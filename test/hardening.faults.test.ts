@@ -647,8 +647,11 @@ function specifyHungTool(observed: HungToolObservations) {
     expect(observed.stateAfterIdleTimeout).toBe('active');
   });
 
-  it("closes the client's stream of the hung call, with no result on it", () => {
-    expect(observed.clientStream).toEqual({ ended: true, messages: [] });
+  it("closes the client's stream of the hung call, with a cut-off error and no result on it", () => {
+    expect(observed.clientStream?.ended).toBe(true);
+    const messages = observed.clientStream?.messages ?? [];
+    expect(messages.map((message) => [message.result, message.error?.code])).toEqual([[undefined, -32000]]);
+    expect(messages[0]?.error?.message).toMatch(/^Request cut off: the session ended/);
   });
 }
 
