@@ -9,6 +9,12 @@ export interface SessionTransitionEvent {
   readonly to: SessionStateName;
   /** Why it ended; set from `expired` on. */
   readonly reason: SessionEndReason | undefined;
+  /**
+   * The machine event that caused the move, as xstate names it: `CLOSE`, `REQUEST.START`,
+   * `xstate.after.idleTimeout.session.live.idle`, `xstate.done.actor.release`, `xstate.init`.
+   * Tells apart moves between the same two states (an idle timeout from a DELETE).
+   */
+  readonly trigger: string;
   /** Clock time of the report. */
   readonly at: number;
   readonly createdAt: number;

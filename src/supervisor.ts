@@ -173,9 +173,9 @@ export class SessionSupervisor<TServer = unknown> {
     const provided = {
       actions: {
         notifyEntered: (
-          { context }: { context: SessionMachineContext },
+          { context, event }: { context: SessionMachineContext; event: { type: string } },
           { state }: { state: SessionStateName },
-        ) => this.sessionEntered(context, state),
+        ) => this.sessionEntered(context, state, event.type),
         notifyPrepared: ({ context }: { context: SessionMachineContext }) =>
           this.registry.get(context.sessionId)?.settlePrepared(),
         prepareServer: ({ context, self }: { context: SessionMachineContext; self: AnyActorRef }) =>
@@ -420,14 +420,14 @@ export class SessionSupervisor<TServer = unknown> {
     return session;
   }
 
-  private sessionEntered(context: SessionMachineContext, to: SessionStateName): void {
+  private sessionEntered(context: SessionMachineContext, to: SessionStateName, trigger: string): void {
     const session = this.registry.get(context.sessionId);
     if (!session) return;
     const from = session.state;
     if (to === 'idle') this.registry.markIdle(session);
     if (from === to) {
       // The initial `created` was counted by admission itself; `idle` re-entered restarts its timer.
-      if (to === 'created') this.announce(session, context, undefined, to);
+      if (to === 'created') this.announce(session, context, undefined, to, trigger);
       return;
     }
     session.state = to;
@@ -450,7 +450,7 @@ export class SessionSupervisor<TServer = unknown> {
         requests: session.requests,
       });
     }
-    this.announce(session, context, from, to);
+    this.announce(session, context, from, to, trigger);
     if (to === 'expired') {
       this.actor.send({ type: 'SESSION.ENDED', sessionId: session.id, reason: context.reason ?? 'failed' });
     } else if (to === 'disposed') {
@@ -483,6 +483,7 @@ export class SessionSupervisor<TServer = unknown> {
     context: SessionMachineContext,
     from: SessionStateName | undefined,
     to: SessionStateName,
+    trigger: string,
   ): void {
     if (!this.logger && this.listeners.size === 0) return;
     const event: SessionTransitionEvent = {
@@ -491,6 +492,7 @@ export class SessionSupervisor<TServer = unknown> {
       from,
       to,
       reason: context.reason,
+      trigger,
       at: this.options.clock.now(),
       createdAt: context.createdAt,
       lastActivityAt: session.lastActivityAt,

@@ -1,24 +1,41 @@
 /**
  * The live view end to end: a supervisor behind node:http on 127.0.0.1 serving `/mcp` and
- * `/live/`, the page opened in headless Chromium (Debian's, driven by playwright-core), and a
- * session opened, used, abandoned and expired by the MCP SDK's own client while the page watches.
- * A browser runs on real time, so so does the supervisor here, with a short idle timeout.
+ * `/live/`, the page opened in headless Chromium (driven by playwright-core), and a scripted set of
+ * sessions — real MCP SDK clients and sessions opened through the supervisor's API — taken through
+ * every state and ended by every reason while the page watches. The supervisor runs on a simulated
+ * clock, so every timeout fires exactly when the script says; the page follows the server's clock.
  *
- * Set LIVE_VIEW_SCREENSHOT=/tmp/live-view.png to keep a screenshot of the page at the end.
+ * Chromium is found through CHROMIUM_PATH, else on PATH (chromium, chromium-browser, google-chrome).
+ * Under CI=true a missing Chromium fails these tests; elsewhere they are skipped with a message.
+ *
+ * Set LIVE_VIEW_SCREENSHOTS=<directory> to write live-view-desktop.png (1 280 px wide) and
+ * live-view-narrow.png (420 px) there, taken mid-script (they are the ones in docs/).
  */
 import { existsSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
 import { createSessionSupervisor, type McpSessionSupervisor } from '../src/index.js';
 import { isLoopbackAddress } from '../src/live-view/access.js';
+import { liveCharts } from '../src/live-view/charts.js';
 import { createLiveView, type LiveSnapshot, type LiveViewHandler } from '../src/live-view/index.js';
-import { closeServer, connectClient, listenOnLoopback, toolServerFactory } from './support/http-harness.js';
+import {
+  closeServer,
+  connectClient,
+  listenOnLoopback,
+  stopSupervisor,
+  toolServerFactory,
+} from './support/http-harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const IDLE_TIMEOUT_MS = 1_500;
+const INIT_TIMEOUT_MS = 10_000;
+const IDLE_TIMEOUT_MS = 20_000;
+const MAX_LIFETIME_MS = 60_000;
+const DISPOSE_TIMEOUT_MS = 5_000;
+const MAX_SESSIONS = 4;
 /** Generous: the page, the browser and the server share two cores with other test files. */
-const POLL = { timeout: 5_000 };
+const POLL = { timeout: 8_000 };
 
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -37,16 +54,30 @@ afterEach(async () => {
 
 interface LiveDemo {
   readonly supervisor: McpSessionSupervisor;
+  readonly clock: SimulatedClock;
   readonly liveView: LiveViewHandler;
   readonly mcpUrl: URL;
   readonly liveUrl: URL;
 }
 
+/** A server whose release never finishes: its session stays `expired` until `disposeTimeout`. */
+const hangingServer = { close: () => new Promise<void>(() => {}) };
+
 async function startLiveDemo(options: { maxClients?: number } = {}): Promise<LiveDemo> {
+  const clock = new SimulatedClock();
+  const tools = toolServerFactory();
   const supervisor = createSessionSupervisor({
-    createServer: toolServerFactory(),
+    clock,
+    maxSessions: MAX_SESSIONS,
+    initTimeout: INIT_TIMEOUT_MS,
     idleTimeout: IDLE_TIMEOUT_MS,
-    disposeTimeout: 1_000,
+    maxLifetime: MAX_LIFETIME_MS,
+    disposeTimeout: DISPOSE_TIMEOUT_MS,
+    createServer: (context) => {
+      if (context.metadata?.fail) throw new Error('this server cannot be built');
+      if (context.metadata?.hangOnRelease) return hangingServer as unknown as ReturnType<typeof tools>;
+      return tools();
+    },
   });
   const liveView = createLiveView(supervisor, options);
   const server = http.createServer((req, res) => {
@@ -56,10 +87,10 @@ async function startLiveDemo(options: { maxClients?: number } = {}): Promise<Liv
   const mcpUrl = await listenOnLoopback(server);
   cleanups.push(async () => {
     liveView.close();
-    await supervisor.shutdown({ grace: 1 });
+    await stopSupervisor(supervisor, clock);
     await closeServer(server);
   });
-  return { supervisor, liveView, mcpUrl, liveUrl: new URL('/live/', mcpUrl) };
+  return { supervisor, clock, liveView, mcpUrl, liveUrl: new URL('/live/', mcpUrl) };
 }
 
 async function connect(url: URL) {
@@ -83,10 +114,43 @@ function rawGet(url: URL, headers: Record<string, string> = {}): Promise<{ statu
   });
 }
 
+/** CHROMIUM_PATH, else the first Chromium-like program on PATH. */
+function findChromium(): string | undefined {
+  const configured = process.env.CHROMIUM_PATH;
+  if (configured) return configured;
+  for (const directory of (process.env.PATH ?? '').split(path.delimiter)) {
+    for (const name of ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome']) {
+      const candidate = path.join(directory, name);
+      if (directory && existsSync(candidate)) return candidate;
+    }
+  }
+  return undefined;
+}
+
+const CHROMIUM = findChromium();
 // In CI the browser test must run: a missing Chromium there is a failure, not a skip.
-const skipBrowser = !existsSync(CHROMIUM) && !process.env.CI;
+const skipBrowser = CHROMIUM === undefined && !process.env.CI;
 if (skipBrowser) {
-  console.warn(`live-view e2e: skipped, ${CHROMIUM} is missing (apt-get install -y chromium)`);
+  console.warn('live-view e2e: skipped, no Chromium (set CHROMIUM_PATH or apt-get install -y chromium)');
+}
+
+/** Transition ids by their label (and guard when labels repeat), read from the definition. */
+const charts = liveCharts();
+function arrow(label: string, guard?: string): string {
+  const found = charts.session.transitions.find(
+    (transition) => transition.label === label && (guard === undefined || transition.guard === guard),
+  );
+  if (!found) throw new Error(`the session machine has no arrow "${label}" [${guard}]`);
+  return found.id;
+}
+
+/** The arrow a session takes when its server cannot be built: created → expired, not a timeout. */
+function buildFailure(): string {
+  const found = charts.session.transitions.filter(
+    (t) => t.source.endsWith('.created') && t.target.endsWith('.expired') && t.kind !== 'after',
+  );
+  if (found.length !== 1) throw new Error(`expected one build-failure arrow, found ${found.length}`);
+  return found[0]?.id ?? '';
 }
 
 describe.skipIf(skipBrowser)('the live view in headless Chromium', () => {
@@ -94,6 +158,9 @@ describe.skipIf(skipBrowser)('the live view in headless Chromium', () => {
 
   // Launching takes seconds on a loaded 2-core machine: done once, outside the test's own budget.
   beforeAll(async () => {
+    if (CHROMIUM === undefined) {
+      throw new Error('No Chromium: set CHROMIUM_PATH or install chromium (required under CI)');
+    }
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -114,9 +181,9 @@ describe.skipIf(skipBrowser)('the live view in headless Chromium', () => {
     await browser?.close();
   });
 
-  async function openPage(url: URL): Promise<Page> {
+  async function openPage(url: URL, width = 1280): Promise<{ page: Page; errors: string[] }> {
     if (!browser) throw new Error('the browser did not start');
-    const context = await browser.newContext({ viewport: { width: 1200, height: 720 } });
+    const context = await browser.newContext({ viewport: { width, height: 900 } });
     cleanups.push(() => context.close());
     const page = await context.newPage();
     const errors: string[] = [];
@@ -124,58 +191,205 @@ describe.skipIf(skipBrowser)('the live view in headless Chromium', () => {
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());
     });
-    cleanups.push(async () => {
-      expect(errors, 'errors in the page').toEqual([]);
-    });
     await page.goto(url.href);
-    await page.locator('#status[data-status="live"]').waitFor({ timeout: 5_000 });
-    return page;
+    await page.locator('#status[data-status="live"]').waitFor({ timeout: 8_000 });
+    await page.locator('svg.chart[data-machine="session"]').waitFor({ timeout: 8_000 });
+    return { page, errors };
   }
 
-  it('shows a session appear, go idle, expire and be disposed', async () => {
-    const demo = await startLiveDemo();
-    const page = await openPage(demo.liveUrl);
-    await expect.poll(() => page.locator('#count-idle').textContent(), POLL).toBe('0');
+  const stateCount = (page: Page, machine: string, key: string) => () =>
+    page
+      .locator(`svg.chart[data-machine="${machine}"] g.state[data-key="${key}"]`)
+      .getAttribute('data-count');
+  const taken = (page: Page, id: string) => async () =>
+    (await page.locator(`svg.chart g.transition[data-transition-id="${id}"]`).getAttribute('data-taken')) ??
+    '0';
+  const visibleLanes = (page: Page) => async () =>
+    page
+      .locator('#lanes .lane')
+      .evaluateAll((lanes) => lanes.map((lane) => lane.getAttribute('data-session-id')));
+  const segments = (page: Page, sessionId: string) => async () =>
+    page
+      .locator(`#lanes .lane[data-session-id="${sessionId}"] .segment[data-known="true"]`)
+      .evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-state')));
+  const endReason = (page: Page, sessionId: string) => () =>
+    page.locator(`#lanes .lane[data-session-id="${sessionId}"] .end`).getAttribute('data-reason');
 
-    const { client, sessionId } = await connect(demo.mcpUrl);
-    const row = page.locator(`#sessions tr[data-session-id="${sessionId}"]`);
-    await row.waitFor({ timeout: 5_000 });
-    expect(['created', 'active', 'idle']).toContain(await row.getAttribute('data-state'));
-
-    await client.callTool({ name: 'echo', arguments: { text: 'hello' } });
-    // Closing the client closes its GET stream: nothing in flight, the session goes idle.
-    await client.close();
-    await expect.poll(() => row.getAttribute('data-state'), POLL).toBe('idle');
-    await expect.poll(() => page.locator('#count-idle').textContent(), POLL).toBe('1');
-    expect(await row.locator('[data-field="state"]').textContent()).toBe('idle');
-    expect(await row.locator('[data-field="client"]').textContent()).toBe('e2e-client');
-
-    // No activity for IDLE_TIMEOUT_MS: expired with reason idle-timeout, then disposed.
-    await expect
-      .poll(() => row.getAttribute('data-state'), { timeout: IDLE_TIMEOUT_MS + 5_000 })
-      .toBe('disposed');
-    const timeline = page.locator(`#timeline li[data-session-id="${sessionId}"]`);
-    // Newest first on the page; oldest first here.
-    const transitions = async () =>
-      (await Promise.all((await timeline.all()).map((item) => item.getAttribute('data-to')))).reverse();
-    await expect.poll(transitions, POLL).toContain('disposed');
-    const seen = await transitions();
-    expect(seen[0]).toBe('created');
-    expect(seen.slice(-3)).toEqual(['idle', 'expired', 'disposed']);
-    expect(await timeline.and(page.locator('[data-to="expired"]')).textContent()).toContain('idle-timeout');
-    await expect.poll(() => page.locator('#count-idle').textContent(), POLL).toBe('0');
-    await expect.poll(() => page.locator('#count-disposed').textContent(), POLL).toBe('1');
-    // Age stops at the end: admitted → expired took at least the idle timeout.
-    expect(await row.locator('[data-field="age"]').textContent()).toMatch(/^[1-9]\d*s$/);
-
-    if (process.env.LIVE_VIEW_SCREENSHOT) {
-      await page.screenshot({ path: process.env.LIVE_VIEW_SCREENSHOT, fullPage: true });
+  async function expectSessionCounts(page: Page, expected: Record<string, number>): Promise<void> {
+    for (const [key, count] of Object.entries(expected)) {
+      await expect.poll(stateCount(page, 'session', key), { ...POLL, message: key }).toBe(String(count));
     }
+  }
+
+  async function filterLanes(page: Page, filter: 'state' | 'client' | 'principal', value: string) {
+    await page.locator(`#filter-${filter}`).selectOption(value);
+  }
+
+  it('draws both machines and follows sessions through every state and every end reason', async () => {
+    const demo = await startLiveDemo();
+    const { supervisor, clock } = demo;
+    const { page, errors } = await openPage(demo.liveUrl);
+    const open = (name: string, extra: { principal?: string; metadata?: Record<string, unknown> } = {}) =>
+      supervisor.open({
+        metadata: { clientInfo: { name }, ...extra.metadata },
+        ...(extra.principal === undefined ? {} : { principal: extra.principal }),
+      });
+    const openIdle = async (name: string, extra: Parameters<typeof open>[1] = {}) => {
+      const session = open(name, extra);
+      await session.ready();
+      session.markInitialized();
+      return session;
+    };
+
+    // Every state of both machines is drawn, before any session exists: the spec's names, and every
+    // state node of the definitions.
+    const drawn = (machine: string) =>
+      page
+        .locator(`svg.chart[data-machine="${machine}"] g.state`)
+        .evaluateAll((nodes) =>
+          nodes.map((node) => [node.getAttribute('data-state-id'), node.getAttribute('data-key')]),
+        );
+    const sessionStates = await drawn('session');
+    expect(sessionStates.map(([, key]) => key)).toEqual(
+      expect.arrayContaining(['created', 'active', 'idle', 'expired', 'disposed']),
+    );
+    expect(sessionStates.map(([id]) => id)).toEqual(charts.session.states.map((state) => state.id));
+    expect((await drawn('supervisor')).map(([, key]) => key)).toEqual(['running', 'draining', 'stopped']);
+    await expect.poll(stateCount(page, 'supervisor', 'running'), POLL).toBe('1');
+    expect(await page.locator('#lanes-empty').isVisible()).toBe(true);
+    expect(await page.locator('#timeline-empty').isVisible()).toBe(true);
+
+    // t = 0: one session in each live state (created, active ×2, idle); the house is full.
+    const sdkDeleted = await connect(demo.mcpUrl); // a real SDK client: its GET stream keeps it active
+    const alpha = await openIdle('alpha', { principal: 'alice', metadata: { hangOnRelease: true } });
+    alpha.beginRequest(); // never ended: alpha stays active until its lifetime runs out
+    const beta = await openIdle('beta', { principal: 'bob' });
+    const gamma = open('gamma'); // never initialized
+
+    await expectSessionCounts(page, { live: 4, created: 1, active: 2, idle: 1, expired: 0, disposed: 0 });
+    await expect.poll(taken(page, 'session:initial'), POLL).toBe('4');
+    // The SDK's handshake completes while its initialize is still in flight, the others' while idle.
+    const initialized = async () =>
+      Number(await taken(page, arrow('INITIALIZED', 'isPrepared'))()) +
+      Number(await taken(page, arrow('INITIALIZED', 'and(isPrepared, isBusy)'))());
+    await expect.poll(initialized, POLL).toBe(3);
+    expect(await page.locator('#capacity').textContent()).toBe('4 / 4');
+    await expect.poll(visibleLanes(page), POLL).toEqual([gamma.id, beta.id, alpha.id, sdkDeleted.sessionId]);
+
+    // Filters: by client, by principal, by the state a session is in now.
+    await filterLanes(page, 'client', 'beta');
+    await expect.poll(visibleLanes(page), POLL).toEqual([beta.id]);
+    await filterLanes(page, 'client', '');
+    await filterLanes(page, 'principal', 'alice');
+    await expect.poll(visibleLanes(page), POLL).toEqual([alpha.id]);
+    await filterLanes(page, 'principal', '');
+    await filterLanes(page, 'state', 'active');
+    await expect.poll(visibleLanes(page), POLL).toEqual([alpha.id, sdkDeleted.sessionId]);
+    await filterLanes(page, 'state', '');
+
+    // evicted: full, so a new session evicts the least recently active idle one (beta), via CLOSE.
+    const close = arrow('CLOSE');
+    expect(await taken(page, close)()).toBe('0');
+    const epsilon = await openIdle('epsilon');
+    await expect.poll(taken(page, close), POLL).toBe('1');
+    await expect.poll(endReason(page, beta.id), POLL).toBe('evicted');
+    await expect.poll(segments(page, beta.id), POLL).toEqual(['created', 'idle', 'expired']);
+
+    // deleted: the SDK client ends its own session with DELETE.
+    await sdkDeleted.transport.terminateSession();
+    // failed: its server cannot be built.
+    const broken = open('broken', { metadata: { fail: true } });
+    await broken.whenDisposed();
+    // moved: taken over by another node of a cluster.
+    const mu = await openIdle('mu');
+    supervisor.close(mu.id, 'moved');
+    await expect.poll(taken(page, buildFailure()), POLL).toBe('1');
+    await expect.poll(taken(page, close), POLL).toBe('3');
+
+    // init-timeout at t = 10 s, idle-timeout at t = 20 s (epsilon went idle at t = 0).
+    clock.increment(INIT_TIMEOUT_MS);
+    await expect.poll(endReason(page, gamma.id), POLL).toBe('init-timeout');
+    const idleTimeout = arrow('after idleTimeout');
+    expect(await taken(page, idleTimeout)()).toBe('0');
+    clock.increment(IDLE_TIMEOUT_MS - INIT_TIMEOUT_MS);
+    await expect.poll(taken(page, idleTimeout), POLL).toBe('1');
+    await expect.poll(segments(page, epsilon.id), POLL).toEqual(['created', 'idle', 'expired']);
+
+    // A second real client arrives at t = 20 s; it will still be live at shutdown.
+    const sdkLast = await connect(demo.mcpUrl);
+    await expectSessionCounts(page, { live: 2, created: 0, active: 2, idle: 0, disposed: 6 });
+
+    // lifetime at t = 60 s for alpha, whose release hangs: it sits in `expired` until disposeTimeout.
+    clock.increment(MAX_LIFETIME_MS - IDLE_TIMEOUT_MS);
+    await expectSessionCounts(page, { live: 1, active: 1, expired: 1, disposed: 6 });
+    await expect.poll(segments(page, alpha.id), POLL).toEqual(['created', 'idle', 'active', 'expired']);
+    await expect.poll(endReason(page, alpha.id), POLL).toBe('lifetime');
+    if (process.env.LIVE_VIEW_SCREENSHOTS) await takeScreenshots(page, process.env.LIVE_VIEW_SCREENSHOTS);
+
+    const disposeTimeout = arrow('after disposeTimeout');
+    clock.increment(DISPOSE_TIMEOUT_MS);
+    await expect.poll(taken(page, disposeTimeout), POLL).toBe('1');
+    await expectSessionCounts(page, { expired: 0, disposed: 7 });
+
+    // shutdown: the last session is retired; the supervisor drains and stops.
+    await supervisor.shutdown({ grace: 0 });
+    await expectSessionCounts(page, { live: 0, created: 0, active: 0, idle: 0, expired: 0, disposed: 8 });
+    await expect.poll(stateCount(page, 'supervisor', 'stopped'), POLL).toBe('1');
+    await expect.poll(stateCount(page, 'supervisor', 'running'), POLL).toBe('0');
+    const supervisorArrows = charts.supervisor.transitions.filter(
+      (transition) => transition.kind !== 'initial',
+    );
+    for (const transition of supervisorArrows) {
+      await expect.poll(taken(page, transition.id), { ...POLL, message: transition.label }).toBe('1');
+    }
+
+    // Every end reason once, on the swimlanes and in the ended card.
+    const reasons = {
+      [beta.id]: 'evicted',
+      [sdkDeleted.sessionId]: 'deleted',
+      [broken.id]: 'failed',
+      [mu.id]: 'moved',
+      [gamma.id]: 'init-timeout',
+      [epsilon.id]: 'idle-timeout',
+      [alpha.id]: 'lifetime',
+      [sdkLast.sessionId]: 'shutdown',
+    };
+    for (const [sessionId, reason] of Object.entries(reasons)) {
+      await expect.poll(endReason(page, sessionId), { ...POLL, message: reason }).toBe(reason);
+    }
+    await expect.poll(() => page.locator('#ended span').textContent(), POLL).toBe('8');
+    await filterLanes(page, 'state', 'disposed');
+    await expect.poll(async () => (await visibleLanes(page)()).length, POLL).toBe(8);
+    // A disposed row tells how long the session lived, not "0 s".
+    expect(
+      await page.locator(`#sessions tr[data-session-id="${alpha.id}"] [data-field="age"]`).textContent(),
+    ).toBe('1m 00s');
+    expect(errors, 'errors in the page').toEqual([]);
+  });
+
+  it('fits a 420 px screen: nothing overflows the page sideways', async () => {
+    const demo = await startLiveDemo();
+    const { page, errors } = await openPage(demo.liveUrl, 420);
+    await connect(demo.mcpUrl);
+    await expect.poll(() => page.locator('#sessions tbody tr').count(), POLL).toBe(1);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(errors, 'errors in the page').toEqual([]);
   });
 });
 
+async function takeScreenshots(page: Page, directory: string): Promise<void> {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(directory, 'live-view-desktop.png'), fullPage: true });
+  await page.setViewportSize({ width: 420, height: 900 });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(directory, 'live-view-narrow.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
 describe('the live view endpoints', () => {
-  it('answers a snapshot of the live sessions and the statistics', async () => {
+  it('answers a snapshot of the live sessions, the statistics and the counts per drawn state', async () => {
     const demo = await startLiveDemo();
     const { sessionId } = await connect(demo.mcpUrl);
 
@@ -187,6 +401,20 @@ describe('the live view endpoints', () => {
     expect(snapshot.sessions.map((session) => session.id)).toEqual([sessionId]);
     expect(snapshot.sessions[0]?.client).toBe('e2e-client');
     expect(snapshot.stats.totals.admitted).toBe(1);
+    expect(snapshot.counts.session['session.live']).toBe(1);
+    expect(snapshot.counts.supervisor['supervisor.running']).toBe(1);
+  });
+
+  it('answers the laid-out statecharts of both machines', async () => {
+    const demo = await startLiveDemo();
+
+    const response = await fetch(new URL('charts.json', demo.liveUrl));
+    const body = (await response.json()) as { session: { states: { key: string }[] }; supervisor: unknown };
+
+    expect(response.status).toBe(200);
+    expect(body.session.states.map((state) => state.key)).toEqual(
+      expect.arrayContaining(['created', 'active', 'idle', 'expired', 'disposed']),
+    );
   });
 
   it('redirects the base path to the page, which runs only its own script', async () => {

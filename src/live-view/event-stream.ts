@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { SupervisorEvent } from '../events.js';
 import type { SessionSupervisor } from '../supervisor.js';
-import { clientName, type LiveEvent, takeSnapshot } from './snapshot.js';
+import type { LiveCharts } from './charts.js';
+import { chartState, clientName, type LiveEvent, takeSnapshot } from './snapshot.js';
 
 export interface EventStreamLimits {
   /** Most pages streaming at once. */
@@ -13,6 +14,8 @@ export interface EventStreamLimits {
 
 /** Events are sent in batches this often (ms): one write per page per batch, one statistics read. */
 const FLUSH_MS = 50;
+/** With no event to send, statistics (in flight, phase) still reach the pages this often (ms). */
+const TICK_MS = 1_000;
 /** More events than this in one batch: drop them and send a fresh snapshot instead... */
 const MAX_PENDING_EVENTS = 1_000;
 /** ...no sooner than this (ms), since a snapshot lists every live session. */
@@ -45,10 +48,16 @@ export class LiveEventStream {
   private overflowed = false;
   private flushTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private tick: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
+  /** Times each drawn arrow was taken while listening, by transition id. */
+  private readonly taken = new Map<string, number>();
+  /** The supervisor's phase at the last flush, to see it move. */
+  private phase: string | undefined;
 
   constructor(
     private readonly supervisor: SessionSupervisor<unknown>,
+    private readonly charts: LiveCharts,
     private readonly limits: EventStreamLimits,
   ) {}
 
@@ -69,10 +78,7 @@ export class LiveEventStream {
     res.once('error', drop);
     res.writeHead(200, SSE_HEADERS);
     this.write(res, 'retry: 2000\n\n');
-    this.write(
-      res,
-      sseMessage('snapshot', takeSnapshot(this.supervisor, this.seq, this.limits.maxListedSessions)),
-    );
+    this.write(res, sseMessage('snapshot', this.snapshot()));
     return true;
   }
 
@@ -84,10 +90,23 @@ export class LiveEventStream {
     }
   }
 
+  private snapshot() {
+    return takeSnapshot(this.supervisor, this.charts, this.taken, this.seq, this.limits.maxListedSessions);
+  }
+
+  private count(ids: readonly string[]): void {
+    for (const id of ids) this.taken.set(id, (this.taken.get(id) ?? 0) + 1);
+  }
+
   private start(): void {
+    this.phase = this.supervisor.phase;
     this.unsubscribe = this.supervisor.subscribe((event) => this.record(event));
     this.heartbeat = setInterval(() => this.broadcast(': keep-alive\n\n'), this.limits.heartbeatMs);
     this.heartbeat.unref();
+    this.tick = setInterval(() => {
+      if (this.flushTimer === undefined) this.flush();
+    }, TICK_MS);
+    this.tick.unref();
   }
 
   private remove(res: ServerResponse): void {
@@ -95,16 +114,21 @@ export class LiveEventStream {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     clearInterval(this.heartbeat);
+    clearInterval(this.tick);
+    this.tick = undefined;
     clearTimeout(this.flushTimer);
     this.heartbeat = undefined;
     this.flushTimer = undefined;
     this.pending = [];
     this.overflowed = false;
+    this.taken.clear();
   }
 
   /** Called synchronously inside the supervisor's transitions: queue, never write here. */
   private record(event: SupervisorEvent): void {
     this.seq += 1;
+    const transitions = event.type === 'transition' ? this.charts.sessionTransitions(event) : [];
+    this.count(transitions);
     if (this.overflowed) return;
     if (this.pending.length >= MAX_PENDING_EVENTS) {
       this.overflowed = true;
@@ -113,16 +137,19 @@ export class LiveEventStream {
       this.schedule(RESYNC_MS);
       return;
     }
-    this.pending.push(
-      event.type === 'rejected'
-        ? { ...event, seq: this.seq }
-        : {
-            ...event,
-            seq: this.seq,
-            client:
-              event.to === 'created' ? clientName(this.supervisor.get(event.sessionId)?.metadata) : undefined,
-          },
-    );
+    if (event.type === 'rejected') {
+      this.pending.push({ ...event, seq: this.seq });
+    } else {
+      // Who the session is for is read once, when it appears; later events do not repeat it.
+      const session = event.to === 'created' ? this.supervisor.get(event.sessionId) : undefined;
+      this.pending.push({
+        ...event,
+        seq: this.seq,
+        client: clientName(session?.metadata),
+        principal: session?.principal,
+        transitions,
+      });
+    }
     if (this.flushTimer === undefined) this.schedule(FLUSH_MS);
   }
 
@@ -133,17 +160,22 @@ export class LiveEventStream {
 
   private flush(): void {
     this.flushTimer = undefined;
+    const stats = this.supervisor.getStatistics();
+    if (stats.phase !== this.phase && this.phase !== undefined) {
+      this.count(this.charts.supervisorTransitions(this.phase, stats.phase));
+    }
+    this.phase = stats.phase;
     if (this.overflowed) {
       this.overflowed = false;
-      const snapshot = takeSnapshot(this.supervisor, this.seq, this.limits.maxListedSessions);
-      this.broadcast(sseMessage('snapshot', snapshot));
+      this.broadcast(sseMessage('snapshot', this.snapshot()));
       return;
     }
     const events = this.pending;
     this.pending = [];
     const batch = {
       now: this.supervisor.options.clock.now(),
-      stats: this.supervisor.getStatistics(),
+      stats,
+      ...chartState(this.charts, stats, this.taken),
       events,
     };
     this.broadcast(sseMessage('batch', batch));

@@ -3,11 +3,16 @@ import { SupervisorError } from '../errors.js';
 import { LOOPBACK_HOSTS } from '../http/host-validation.js';
 import type { SessionSupervisor } from '../supervisor.js';
 import { refusal } from './access.js';
+import { loadLayoutEngine } from './chart-layout.js';
+import { liveCharts, machinesOf } from './charts.js';
 import { LiveEventStream } from './event-stream.js';
 import { LIVE_VIEW_CSP, LIVE_VIEW_PAGE } from './page.js';
 import { takeSnapshot } from './snapshot.js';
 
-export type { LiveEvent, LiveSession, LiveSnapshot } from './snapshot.js';
+export type { ChartDrawing, PlacedState, PlacedTransition } from './chart-layout.js';
+export type { ChartsDocument, StateCounts } from './charts.js';
+export type { LiveChartState, LiveEvent, LiveSession, LiveSnapshot } from './snapshot.js';
+export { type ChartState, type ChartTransition, describeMachine, type Statechart } from './statechart.js';
 
 /** Options of {@link createLiveView}. */
 export interface LiveViewOptions {
@@ -25,7 +30,7 @@ export interface LiveViewOptions {
   allowedHosts?: readonly string[] | undefined;
   /** Most pages streaming at once; more get 503. Default 8. */
   maxClients?: number;
-  /** Most sessions listed in a snapshot (oldest first; counts stay exact). Default 500. */
+  /** Most sessions listed in a snapshot (the newest; counts stay exact). Default 500. */
   maxListedSessions?: number;
   /** Keep-alive comment interval on the event stream, in ms. Default 15 000. */
   heartbeatMs?: number;
@@ -82,8 +87,14 @@ function answer(
  * with its state and age, and a timeline of recent transitions, pushed to the page over
  * server-sent events as they happen. No framework, no external resources.
  *
+ * Both machines are drawn from their definitions (laid out by the optional peer dependency
+ * `elkjs`, which must be installed: `createLiveView` throws `missing-peer-dependency` otherwise),
+ * with the sessions in each state and the times each arrow was taken; below them one swimlane
+ * per recent session, the session table and the list of transitions.
+ *
  * Routes under `basePath` (default `/live`): `GET /live/` the page, `GET /live/events` the event
- * stream (a snapshot, then batches of transitions), `GET /live/snapshot.json` one snapshot.
+ * stream (a snapshot, then batches of transitions), `GET /live/snapshot.json` one snapshot,
+ * `GET /live/charts.json` the laid-out statecharts.
  * Loopback peers and loopback `Host` names only, unless configured otherwise.
  *
  * @example
@@ -107,7 +118,11 @@ export function createLiveView(
     allowedHosts: 'allowedHosts' in options ? options.allowedHosts : allowRemote ? undefined : LOOPBACK_HOSTS,
   };
   const maxListedSessions = positiveInteger('maxListedSessions', options.maxListedSessions, 500);
-  const stream = new LiveEventStream(supervisor, {
+  // Fails here, at start-up, naming the package, rather than on the first page load.
+  loadLayoutEngine();
+  // The charts the supervisor's actors run, read from their definitions.
+  const charts = liveCharts(machinesOf(supervisor.options));
+  const stream = new LiveEventStream(supervisor, charts, {
     maxClients: positiveInteger('maxClients', options.maxClients, 8),
     maxListedSessions,
     heartbeatMs: positiveInteger('heartbeatMs', options.heartbeatMs, 15_000),
@@ -141,7 +156,15 @@ export function createLiveView(
     } else if (route === '/snapshot.json') {
       res
         .writeHead(200, { 'content-type': 'application/json', ...SECURITY_HEADERS })
-        .end(JSON.stringify(takeSnapshot(supervisor, 0, maxListedSessions)));
+        .end(JSON.stringify(takeSnapshot(supervisor, charts, new Map(), 0, maxListedSessions)));
+    } else if (route === '/charts.json') {
+      charts.drawings().then(
+        (drawings) =>
+          res
+            .writeHead(200, { 'content-type': 'application/json', ...SECURITY_HEADERS })
+            .end(JSON.stringify(drawings)),
+        (error: unknown) => answer(res, 500, `Could not lay out the statecharts: ${String(error)}`),
+      );
     } else if (route === '/events') {
       if (!stream.add(res)) answer(res, 503, 'Too many live views open', { 'retry-after': '5' });
     } else {
