@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
 import type { AuthInfo } from '../mcp/sdk-types.js';
 import type { RequestExtras } from './dispatch.js';
+import { internalErrorResponse } from './error-response.js';
 import { readIncomingBody } from './node-body.js';
+import { nodeRequestView } from './node-request.js';
+import { writeWebResponse } from './node-response.js';
 
 /** A node:http request, possibly decorated by auth middleware the way the MCP SDK expects. */
 export type NodeRequest = IncomingMessage & { auth?: AuthInfo };
@@ -10,19 +12,17 @@ export type NodeRequest = IncomingMessage & { auth?: AuthInfo };
 export type NodeHandler = (req: NodeRequest, res: ServerResponse, parsedBody?: unknown) => Promise<void>;
 
 /**
- * Serves node:http (and Express) through the web-standard handler, with the same conversion the
- * MCP SDK's own Node transport uses (`@hono/node-server`): a client that disconnects cancels the
+ * Serves node:http (and Express) through the web-standard handler: the request is a light
+ * `Request` view of the `IncomingMessage` (node-request.ts), its body is read straight off the
+ * `IncomingMessage`, and the web `Response` is written back in as few socket writes as it allows
+ * (node-response.ts). A client that disconnects aborts the request's `signal` and cancels the
  * response body, which is how the session learns the request is over.
  */
 export function createNodeHandler(
   fetchHandler: (request: Request, extras: RequestExtras) => Promise<Response>,
 ): NodeHandler {
-  const extrasByRequest = new WeakMap<object, RequestExtras>();
-  const listener = getRequestListener(
-    (request, env) => fetchHandler(request, extrasByRequest.get(env.incoming) ?? {}),
-    { overrideGlobalObjects: false },
-  );
   return async (req, res, parsedBody) => {
+    const request = nodeRequestView(req);
     const extras: RequestExtras = {
       // node's own end of response: cheaper than re-wrapping every SSE body to watch it end.
       onDelivered: (settle) => {
@@ -33,7 +33,16 @@ export function createNodeHandler(
     if (parsedBody !== undefined) extras.parsedBody = parsedBody;
     else if (!req.readableEnded) extras.readBody = (limitBytes) => readIncomingBody(req, limitBytes);
     if (req.auth !== undefined) extras.authInfo = req.auth;
-    extrasByRequest.set(req, extras);
-    await listener(req, res);
+    res.once('close', () => {
+      if (!res.writableFinished) request.abort('Client connection closed before the response was over.');
+    });
+    let response: Response;
+    try {
+      response = await fetchHandler(request, extras);
+    } catch {
+      // The dispatcher answers its own failures; this is a last resort that never leaves a socket hanging.
+      response = internalErrorResponse();
+    }
+    await writeWebResponse(response, res);
   };
 }
