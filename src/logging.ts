@@ -1,4 +1,4 @@
-import type { SessionStateName } from '../machines/session.machine.js';
+import type { SessionEndReason, SessionStateName } from '../machines/session.machine.js';
 import type { SessionTransitionEvent } from './events.js';
 
 /** One level's method of a {@link Logger}: a message, or fields and a message. */
@@ -37,12 +37,23 @@ export function transitionLevel(to: SessionStateName, releaseIncomplete: boolean
   return to === 'created' || to === 'expired' ? 'info' : 'debug';
 }
 
-const MESSAGES: Record<SessionStateName, string> = {
+const MESSAGES: Record<Exclude<SessionStateName, 'expired'>, string> = {
   created: 'session created',
   active: 'session active',
   idle: 'session idle',
-  expired: 'session expired',
   disposed: 'session disposed',
+};
+
+/** The end of a session says why it ended: a DELETE is not an expiry. The `reason` field repeats it. */
+const END_MESSAGES: Record<SessionEndReason, string> = {
+  'init-timeout': 'session expired: no initialize within initTimeout',
+  'idle-timeout': 'session expired: idle for idleTimeout',
+  lifetime: 'session expired: maxLifetime reached',
+  deleted: 'session deleted',
+  evicted: 'session evicted to make room',
+  shutdown: 'session retired by shutdown',
+  failed: 'session failed',
+  moved: 'session moved to another node',
 };
 
 /**
@@ -63,8 +74,10 @@ export function logTransition(logger: Logger, event: SessionTransitionEvent): vo
     requests: event.requests,
   };
   const message =
-    event.to === 'disposed' && event.releaseIncomplete
-      ? 'session disposed before its resources were released'
-      : MESSAGES[event.to];
+    event.to === 'expired'
+      ? END_MESSAGES[event.reason ?? 'failed']
+      : event.to === 'disposed' && event.releaseIncomplete
+        ? 'session disposed before its resources were released'
+        : MESSAGES[event.to];
   logger[level](fields, message);
 }

@@ -29,7 +29,7 @@ export interface SupervisorMetricsOptions<R extends AnyRegistry = Registry> {
   prefix?: string;
   /** Buckets of the lifetime histogram, in seconds. */
   lifetimeBuckets?: readonly number[];
-  /** Buckets of the idle-before-expiry histogram, in seconds. Default: around the idle timeout. */
+  /** Buckets of the idle-before-end histogram, in seconds. Default: fractions of the idle timeout. */
   idleBuckets?: readonly number[];
 }
 
@@ -62,22 +62,23 @@ const REJECTION_CODES: readonly RejectionCode[] = ['capacity', 'principal-capaci
 const DEFAULT_LIFETIME_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 1_800, 3_600, 7_200, 21_600, 86_400];
 
 /**
- * Idle expiry fires `idleTimeout` after the last activity, so the interesting part is how late:
- * buckets from the timeout itself to twice it (a loaded event loop or a sliced timer backlog).
+ * How idle a session was when it ended, as fractions of the idle timeout: evictions near 0 mean
+ * the cap is too tight for the traffic, deletions show how long clients linger before DELETE, and
+ * idle-timeout ends sit at the timeout itself (0 for a session that ended busy).
  */
-function idleBucketsAround(idleTimeoutMs: number): number[] {
+function idleBucketsFor(idleTimeoutMs: number): number[] {
   const seconds = idleTimeoutMs / 1000;
-  const buckets = [1, 1.001, 1.01, 1.05, 1.1, 1.25, 1.5, 2].map((factor) =>
-    Number((seconds * factor).toFixed(3)),
+  const buckets = [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1, 1.1].map((fraction) =>
+    Number((seconds * fraction).toFixed(3)),
   );
-  // Rounding can merge neighbours of a very short timeout; bucket bounds must be distinct.
-  return [...new Set(buckets)];
+  // Rounding can merge neighbours of a very short timeout; bucket bounds must be distinct and > 0.
+  return [...new Set(buckets)].filter((bound) => bound > 0);
 }
 
 /**
  * Prometheus metrics of a supervisor, with prom-client.
  *
- * Gauges (`<prefix>sessions{state}`, `<prefix>requests_in_flight`, `<prefix>capacity`) are read
+ * Gauges (`<prefix>in_state{state}`, `<prefix>requests_in_flight`, `<prefix>capacity`) are read
  * from `getStatistics()` at scrape time, so they are exact and cost O(1). Counters and histograms
  * follow `supervisor.subscribe`; `admitted_total` and `ended_total` start from the supervisor's
  * totals, so they equal `getStatistics()` even when attached late (refusals before the call are
@@ -86,13 +87,13 @@ function idleBucketsAround(idleTimeoutMs: number): number[] {
  *
  * | metric | type | labels |
  * |---|---|---|
- * | `<prefix>sessions` | gauge | `state`: created, active, idle, expired |
+ * | `<prefix>in_state` | gauge | `state`: created, active, idle, expired (ended, being released) |
  * | `<prefix>admitted_total` | counter | |
  * | `<prefix>rejected_total` | counter | `code`: capacity, principal-capacity, draining |
- * | `<prefix>ended_total` | counter | `reason`: init-timeout, idle-timeout, lifetime, deleted, evicted, shutdown, failed |
- * | `<prefix>lifetime_seconds` | histogram | `reason`; observed when a session ends (admission → expiry) |
- * | `<prefix>idle_before_expiry_seconds` | histogram | observed on idle-timeout ends (last activity → expiry) |
- * | `<prefix>requests_in_flight` | gauge | |
+ * | `<prefix>ended_total` | counter | `reason`: init-timeout, idle-timeout, lifetime, deleted, evicted, shutdown, failed, moved |
+ * | `<prefix>lifetime_seconds` | histogram | `reason`; observed when a session ends (admission → end) |
+ * | `<prefix>idle_before_end_seconds` | histogram | `reason`; how long it had been idle when it ended (0 if busy) |
+ * | `<prefix>requests_in_flight` | gauge | requests being answered; open GET streams are not counted |
  * | `<prefix>capacity` | gauge | `maxSessions` |
  *
  * @example
@@ -116,8 +117,8 @@ export function createSupervisorMetrics<R extends AnyRegistry = Registry>(
   const registers: AnyRegistry[] = [registry];
 
   new Gauge({
-    name: `${prefix}sessions`,
-    help: 'Sessions by lifecycle state (expired: ended, resources being released).',
+    name: `${prefix}in_state`,
+    help: 'Sessions in each lifecycle state (expired: ended, resources being released).',
     labelNames: ['state'] as const,
     registers,
     collect() {
@@ -127,7 +128,7 @@ export function createSupervisorMetrics<R extends AnyRegistry = Registry>(
   });
   new Gauge({
     name: `${prefix}requests_in_flight`,
-    help: 'Requests (and counted streams) in flight across all sessions.',
+    help: 'Requests being answered across all sessions (open GET streams are not requests and are not counted).',
     registers,
     collect() {
       this.set(supervisor.getStatistics().requestsInFlight);
@@ -166,10 +167,11 @@ export function createSupervisorMetrics<R extends AnyRegistry = Registry>(
     buckets: [...(options.lifetimeBuckets ?? DEFAULT_LIFETIME_BUCKETS)],
     registers,
   });
-  const idleBeforeExpiry = new Histogram({
-    name: `${prefix}idle_before_expiry_seconds`,
-    help: 'Time from the last activity to the idle expiry of a session.',
-    buckets: [...(options.idleBuckets ?? idleBucketsAround(supervisor.options.idleTimeout))],
+  const idleBeforeEnd = new Histogram({
+    name: `${prefix}idle_before_end_seconds`,
+    help: 'How long a session had been idle when it ended (0 if busy), by end reason: evictions near 0 mean the cap is too tight.',
+    labelNames: ['reason'] as const,
+    buckets: [...(options.idleBuckets ?? idleBucketsFor(supervisor.options.idleTimeout))],
     registers,
   });
 
@@ -191,9 +193,9 @@ export function createSupervisorMetrics<R extends AnyRegistry = Registry>(
     if (event.to !== 'expired' || event.reason === undefined) return;
     ended.inc({ reason: event.reason });
     lifetime.observe({ reason: event.reason }, Math.max(0, event.at - event.createdAt) / 1000);
-    if (event.reason === 'idle-timeout') {
-      idleBeforeExpiry.observe(Math.max(0, event.at - event.lastActivityAt) / 1000);
-    }
+    // A session that ended while active (requests in flight, or streams counted as activity) was not idle.
+    const idleMs = event.from === 'active' ? 0 : Math.max(0, event.at - event.lastActivityAt);
+    idleBeforeEnd.observe({ reason: event.reason }, idleMs / 1000);
   });
 
   return { registry, stop: unsubscribe };

@@ -6,7 +6,7 @@
  * - the faulty session still ends and is `disposed` within `disposeTimeout` of its end;
  * - its slot is freed: with `maxSessions: 2, whenFull: 'reject'`, a new session is admitted;
  * - the fault is logged once (pino into memory: every line at warn or error, whoever wrote it),
- *   and the end of the session once (its `session expired` line, with the reason);
+ *   and the end of the session once (its line into `expired`, with the reason);
  * - the healthy session keeps serving tool calls.
  *
  * Timers run on a `SimulatedClock`: deadlines pass exactly when a scenario advances it.
@@ -58,6 +58,7 @@ interface LogLine {
   readonly msg: string;
   readonly sessionId?: string;
   readonly reason?: string;
+  readonly to?: string;
   readonly err?: { readonly message?: string };
 }
 
@@ -340,7 +341,7 @@ function specifyRecovery(scenario: () => Promise<FaultOutcome>, recovery: Recove
 
   it(`logs the end of the session once, with reason '${recovery.reason}'`, () => {
     const { h, faulty } = current();
-    const ends = h.lines.filter((line) => line.sessionId === faulty && line.msg === 'session expired');
+    const ends = h.lines.filter((line) => line.sessionId === faulty && line.to === 'expired');
 
     expect(ends.map((line) => line.reason)).toEqual([recovery.reason]);
   });

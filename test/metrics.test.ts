@@ -17,9 +17,14 @@ import {
   IDLE_TIMEOUT_MS,
   initializeBody,
   listenOnLoopback,
+  mcpHeaders,
+  openRawSession,
+  ping,
   post,
+  type Send,
   type SupervisorUnderTest,
   stopSupervisor,
+  toRequestInit,
 } from './support/http-harness.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -115,7 +120,7 @@ async function expectMetricsToMatchStatistics(demo: Demo): Promise<void> {
   const metrics = await scrape(demo.metricsUrl);
   const statistics = demo.supervisor.getStatistics();
   for (const state of STATES) {
-    expect(metrics.value('mcp_session_sessions', { state }), state).toBe(statistics.byState[state]);
+    expect(metrics.value('mcp_session_in_state', { state }), state).toBe(statistics.byState[state]);
   }
   for (const reason of REASONS) {
     expect(metrics.value('mcp_session_ended_total', { reason }), reason).toBe(
@@ -158,7 +163,7 @@ describe('createSupervisorMetrics behind /metrics', () => {
     expect(metrics.value('mcp_session_rejected_total', { code: 'capacity' })).toBe(1);
     expect(metrics.value('mcp_session_ended_total', { reason: 'deleted' })).toBe(1);
     expect(metrics.value('mcp_session_capacity')).toBe(3);
-    expect(metrics.value('mcp_session_sessions', { state: 'idle' })).toBe(1);
+    expect(metrics.value('mcp_session_in_state', { state: 'idle' })).toBe(1);
   });
 
   it('observes lifetime and idle time in the histograms when a session expires', async () => {
@@ -178,9 +183,43 @@ describe('createSupervisorMetrics behind /metrics', () => {
     expect(metrics.value('mcp_session_lifetime_seconds_count', idleTimeout)).toBe(1);
     // The simulated clock never moved before the expiry: admitted at 0, last active at 0.
     expect(metrics.value('mcp_session_lifetime_seconds_sum', idleTimeout)).toBe(IDLE_TIMEOUT_MS / 1000);
-    expect(metrics.value('mcp_session_idle_before_expiry_seconds_count')).toBe(1);
-    expect(metrics.value('mcp_session_idle_before_expiry_seconds_sum')).toBe(IDLE_TIMEOUT_MS / 1000);
-    expect(metrics.value('mcp_session_idle_before_expiry_seconds_bucket', { le: '60' })).toBe(1);
+    expect(metrics.value('mcp_session_idle_before_end_seconds_count', idleTimeout)).toBe(1);
+    expect(metrics.value('mcp_session_idle_before_end_seconds_sum', idleTimeout)).toBe(
+      IDLE_TIMEOUT_MS / 1000,
+    );
+  });
+
+  it('tells an operator how idle sessions were when evicted or deleted', async () => {
+    const demo = await startDemo({ maxSessions: 1 });
+    const send: Send = (request) => fetch(demo.mcpUrl, toRequestInit(request));
+    const first = await openRawSession(send);
+    // Idle for a tenth of the idle timeout, then evicted to make room for a newcomer.
+    demo.clock.increment(IDLE_TIMEOUT_MS / 10);
+    const second = await openRawSession(send);
+    expect(demo.supervisor.has(first)).toBe(false);
+    // Deleted straight after a call: idle for no time at all.
+    expect((await ping(send, second)).status).toBe(200);
+    await (await send({ method: 'DELETE', headers: mcpHeaders(second) })).text();
+
+    const metrics = await scrape(demo.metricsUrl);
+    const evicted = { reason: 'evicted' };
+    expect(metrics.value('mcp_session_idle_before_end_seconds_count', evicted)).toBe(1);
+    expect(metrics.value('mcp_session_idle_before_end_seconds_sum', evicted)).toBe(
+      IDLE_TIMEOUT_MS / 10 / 1000,
+    );
+    const deleted = { reason: 'deleted' };
+    expect(metrics.value('mcp_session_idle_before_end_seconds_count', deleted)).toBe(1);
+    expect(metrics.value('mcp_session_idle_before_end_seconds_sum', deleted)).toBe(0);
+  });
+
+  it('says truthfully what requests_in_flight counts, and has no stuttering names', async () => {
+    const demo = await startDemo();
+    const text = await (await fetch(demo.metricsUrl)).text();
+    const help = text.split('\n').find((line) => line.startsWith('# HELP mcp_session_requests_in_flight'));
+    expect(help).toMatch(/not counted/);
+    expect(help).not.toMatch(/counted streams/);
+    expect(text).not.toMatch(/mcp_session_session/);
+    expect(text).not.toMatch(/idle_before_expiry/);
   });
 
   it('starts its counters from the totals of a supervisor that already ran, and stops counting on stop()', async () => {
@@ -204,7 +243,7 @@ describe('createSupervisorMetrics behind /metrics', () => {
     supervisor.open();
     expect(await read('demo_admitted_total')).toBe(2);
     // Gauges read the supervisor at scrape time, subscribed or not.
-    expect(await read('demo_sessions', { state: 'created' })).toBe(2);
+    expect(await read('demo_in_state', { state: 'created' })).toBe(2);
   });
 
   it('keeps its metrics off the global registry', async () => {
@@ -215,6 +254,6 @@ describe('createSupervisorMetrics behind /metrics', () => {
     const { registry } = createSupervisorMetrics(supervisor);
 
     expect(registry).not.toBe(register);
-    expect(register.getSingleMetric('mcp_session_sessions')).toBeUndefined();
+    expect(register.getSingleMetric('mcp_session_in_state')).toBeUndefined();
   });
 });

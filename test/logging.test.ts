@@ -1,0 +1,74 @@
+/**
+ * The one log line of each lifecycle transition says what happened: the end of a session names
+ * its reason (a DELETE is not an expiry), and its fields carry the reason for machines.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SessionEndReason } from '../machines/session.machine.js';
+import type { SessionTransitionEvent } from '../src/events.js';
+import { type Logger, logTransition } from '../src/logging.js';
+
+interface Line {
+  readonly level: string;
+  readonly fields: Record<string, unknown>;
+  readonly message: string | undefined;
+}
+
+function recordingLogger(lines: Line[]): Logger {
+  const at =
+    (level: string) =>
+    (fields: object | string, message?: string): void => {
+      if (typeof fields === 'string') lines.push({ level, fields: {}, message: fields });
+      else lines.push({ level, fields: fields as Record<string, unknown>, message });
+    };
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    isLevelEnabled: () => true,
+    child: () => logger,
+  };
+  return logger;
+}
+
+const ended = (reason: SessionEndReason): SessionTransitionEvent => ({
+  type: 'transition',
+  sessionId: 's-1',
+  from: 'idle',
+  to: 'expired',
+  reason,
+  at: 5_000,
+  createdAt: 0,
+  lastActivityAt: 1_000,
+  requests: 3,
+  releaseIncomplete: false,
+});
+
+describe('the line of a session ending', () => {
+  it('says a DELETE deleted the session, not that it expired', () => {
+    const lines: Line[] = [];
+    logTransition(recordingLogger(lines), ended('deleted'));
+    expect(lines).toEqual([
+      {
+        level: 'info',
+        message: 'session deleted',
+        fields: expect.objectContaining({ reason: 'deleted', to: 'expired', ageMs: 5_000, idleMs: 4_000 }),
+      },
+    ]);
+  });
+
+  it.each([
+    ['idle-timeout', /^session expired: idle/],
+    ['init-timeout', /^session expired: no initialize/],
+    ['lifetime', /^session expired: maxLifetime/],
+    ['evicted', /^session evicted/],
+    ['shutdown', /^session retired by shutdown/],
+    ['failed', /^session failed/],
+    ['moved', /^session moved/],
+  ] as const)('names the reason %s in its message', (reason, expected) => {
+    const lines: Line[] = [];
+    logTransition(recordingLogger(lines), ended(reason));
+    expect(lines[0]?.message).toMatch(expected);
+    expect(lines[0]?.fields.reason).toBe(reason);
+  });
+});
