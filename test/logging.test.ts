@@ -33,6 +33,7 @@ function recordingLogger(lines: Line[]): Logger {
 
 const ended = (reason: SessionEndReason): SessionTransitionEvent => ({
   type: 'transition',
+  trigger: 'CLOSE',
   sessionId: 's-1',
   from: 'idle',
   to: 'expired',
