@@ -566,14 +566,17 @@ export class SessionSupervisor<TServer = unknown> {
       self.send({ type: 'RELEASED' });
       return;
     }
-    this.releaseResources(session).then(
-      () => {
-        if (session.state === 'expired') self.send({ type: 'RELEASED' });
-      },
-      (error: unknown) => {
-        if (session.state === 'expired') self.send({ type: 'RELEASE.FAILED', error });
-      },
-    );
+    // Started once this transition is committed, so release steps read the session as ended.
+    Promise.resolve(session)
+      .then((ending) => this.releaseResources(ending))
+      .then(
+        () => {
+          if (session.state === 'expired') self.send({ type: 'RELEASED' });
+        },
+        (error: unknown) => {
+          if (session.state === 'expired') self.send({ type: 'RELEASE.FAILED', error });
+        },
+      );
   }
 
   /** Releases what arrived after the session's own release ran; failures are logged there. */
