@@ -11,7 +11,6 @@
  * Set LIVE_VIEW_SCREENSHOTS=<directory> to write live-view-desktop.png (1 280 px wide) and
  * live-view-narrow.png (420 px) there, taken mid-script (they are the ones in docs/).
  */
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -28,6 +27,7 @@ import {
   stopSupervisor,
   toolServerFactory,
 } from './support/http-harness.js';
+import { CHROMIUM as CHROMIUM_PROGRAM, findProgram } from './support/programs.js';
 
 const INIT_TIMEOUT_MS = 10_000;
 const IDLE_TIMEOUT_MS = 20_000;
@@ -114,25 +114,10 @@ function rawGet(url: URL, headers: Record<string, string> = {}): Promise<{ statu
   });
 }
 
-/** CHROMIUM_PATH, else the first Chromium-like program on PATH. */
-function findChromium(): string | undefined {
-  const configured = process.env.CHROMIUM_PATH;
-  if (configured) return configured;
-  for (const directory of (process.env.PATH ?? '').split(path.delimiter)) {
-    for (const name of ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome']) {
-      const candidate = path.join(directory, name);
-      if (directory && existsSync(candidate)) return candidate;
-    }
-  }
-  return undefined;
-}
-
-const CHROMIUM = findChromium();
-// In CI the browser test must run: a missing Chromium there is a failure, not a skip.
-const skipBrowser = CHROMIUM === undefined && !process.env.CI;
-if (skipBrowser) {
-  console.warn('live-view e2e: skipped, no Chromium (set CHROMIUM_PATH or apt-get install -y chromium)');
-}
+// CHROMIUM_PATH, else the first Chromium-like program on PATH; under CI=true a missing one fails.
+const chromiumProgram = findProgram(CHROMIUM_PROGRAM);
+const skipBrowser = chromiumProgram.skipReason !== undefined;
+if (skipBrowser) console.warn(`live-view e2e: ${chromiumProgram.skipReason}`);
 
 /** Transition ids by their label (and guard when labels repeat), read from the definition. */
 const charts = liveCharts();
@@ -158,11 +143,8 @@ describe.skipIf(skipBrowser)('the live view in headless Chromium', () => {
 
   // Launching takes seconds on a loaded 2-core machine: done once, outside the test's own budget.
   beforeAll(async () => {
-    if (CHROMIUM === undefined) {
-      throw new Error('No Chromium: set CHROMIUM_PATH or install chromium (required under CI)');
-    }
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: chromiumProgram.require(),
       headless: true,
       // Offline machine: no background traffic to Google's hosts, no QUIC, nothing to sync.
       args: [

@@ -3,20 +3,19 @@
  * (`--save '' --appendonly no`), stopped (SIGTERM, then SIGKILL) by the test — and killed on
  * process exit as a last resort, so a failing test never leaves one behind.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
+import { findProgram, REDIS_SERVER } from './programs.js';
 
-/** Whether `redis-server` is on the PATH. */
-export const hasRedisServer = (): boolean =>
-  spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status === 0;
+/** redis-server: REDIS_SERVER_PATH, else on PATH. */
+const redisServer = findProgram(REDIS_SERVER);
 
 /**
- * Redis tests run where redis-server exists, and always in CI (where a missing one must fail, not
- * skip). Elsewhere they are skipped with this reason printed.
+ * Redis tests run where redis-server exists, and always in CI (where a missing one fails them, not
+ * skips them). Elsewhere they are skipped with this reason printed, naming the package.
  */
 export function redisTestsSkipReason(): string | undefined {
-  if (hasRedisServer() || process.env.CI) return undefined;
-  return 'redis-server is not on the PATH (apt-get install -y redis-server); skipping the Redis cluster tests';
+  return redisServer.skipReason;
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -93,7 +92,7 @@ export class RedisServer {
 
   private async launch(): Promise<void> {
     const child = spawn(
-      'redis-server',
+      redisServer.require(),
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
