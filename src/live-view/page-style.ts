@@ -96,9 +96,10 @@ tr[data-ended] { opacity: .55; }
   main { padding: .75rem; gap: .9rem; }
   header { padding: .75rem; }
   #counts { grid-template-columns: repeat(2, minmax(0, 1fr)); }
-  #lanes { grid-template-columns: minmax(5rem, 7rem) minmax(0, 1fr) minmax(3.5rem, 4.5rem); }
+  #counts .card:last-child:nth-child(odd) { grid-column: 1 / -1; }
+  #lanes { grid-template-columns: minmax(4.5rem, 6rem) minmax(0, 1fr) minmax(4.5rem, 5.8rem); font-size: .72rem; }
   .optional { display: none; }
   /* Stacked under the session chart, the supervisor's would otherwise be drawn twice as large. */
-  #chart-supervisor svg.chart { max-width: min(var(--natural-width), 60%); }
+  #chart-supervisor svg.chart { max-width: min(var(--natural-width), 45%); }
 }
 `;
