@@ -1,7 +1,8 @@
 /**
- * The official MCP conformance suite (`@modelcontextprotocol/conformance@0.1.13`, the last version
- * that starts on Node 20), active server scenarios, run against the supervisor serving the
- * conformance fixture server over loopback.
+ * The official MCP conformance suites, every server scenario (`--suite all`: the active ones and the
+ * pending `json-schema-2020-12` and `server-sse-polling`), run against the supervisor serving the
+ * conformance fixture server over loopback: 0.1.13 (the last that starts on Node 20) and the latest,
+ * 0.1.16, on a Node 22 installed from the npm registry by `test/support/conformance-suites.ts`.
  *
  * The suite runs as a child process (asynchronously: the server under test lives in this process)
  * and writes every check to `checks.json` files, which are read back to explain a failure and to
@@ -13,7 +14,6 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import {
@@ -24,16 +24,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SupervisorStatistics } from '../src/index.js';
 import { createConformanceServer, FIXTURE_TEXT } from './fixtures/conformance-server.js';
 import { type ServedSupervisor, serveConformance } from './fixtures/serve.js';
-
-const CONFORMANCE_CLI = fileURLToPath(
-  new URL('../node_modules/@modelcontextprotocol/conformance/dist/index.js', import.meta.url),
-);
+import {
+  type ConformanceSuite,
+  INSTALL_TIMEOUT_MS,
+  latestSuite,
+  pinnedSuite,
+} from './support/conformance-suites.js';
 
 /** A whole run takes about 2 s on loopback; the margin covers a loaded CI machine. */
 const SUITE_TIMEOUT_MS = 90_000;
 
-/** `conformance list --server` of 0.1.13 minus the pending suite (json-schema-2020-12, server-sse-polling). */
-const ACTIVE_SCENARIOS: readonly string[] = [
+/** `conformance list --server`, the same in 0.1.13 and 0.1.16: the active suite and the pending one. */
+const ALL_SCENARIOS: readonly string[] = [
+  'json-schema-2020-12',
+  'server-sse-polling',
   'server-initialize',
   'logging-set-level',
   'ping',
@@ -78,11 +82,10 @@ interface SuiteRun {
   readonly stderr: string;
 }
 
-function runSuite(url: string, outputDir: string): Promise<SuiteRun> {
+function runSuite(suite: ConformanceSuite, url: string, outputDir: string): Promise<SuiteRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CONFORMANCE_CLI, 'server', '--url', url, '-o', outputDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const args = [suite.cli, 'server', '--url', url, '--suite', 'all', '-o', outputDir];
+    const child = spawn(suite.node, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -242,7 +245,12 @@ function postInitialize(url: string, host: string, origin?: string): Promise<Raw
 // The suite
 // ---------------------------------------------------------------------------------------------
 
-describe('MCP conformance suite 0.1.13 (active server scenarios) through the supervisor', () => {
+const SUITES: ReadonlyArray<readonly [string, () => Promise<ConformanceSuite>]> = [
+  ['0.1.13', pinnedSuite],
+  ['0.1.16', latestSuite],
+];
+
+describe.each(SUITES)('MCP conformance suite %s (--suite all) through the supervisor', (version, load) => {
   let served: ServedSupervisor | undefined;
   let outputDir: string | undefined;
   let run: SuiteRun;
@@ -252,17 +260,22 @@ describe('MCP conformance suite 0.1.13 (active server scenarios) through the sup
   let afterRun: SupervisorStatistics;
   let afterClose: SupervisorStatistics;
 
-  beforeAll(async () => {
-    outputDir = await mkdtemp(join(tmpdir(), 'mcp-conformance-'));
-    served = await serveConformance();
-    run = await runSuite(served.url, outputDir);
-    afterRun = served.supervisor.getStatistics();
-    await served.close();
-    afterClose = served.supervisor.getStatistics();
-    summary = parseSummary(run.stdout);
-    results = await readChecks(outputDir);
-    report = failureReport(run, summary, results);
-  }, SUITE_TIMEOUT_MS + 20_000);
+  beforeAll(
+    async () => {
+      const suite = await load();
+      expect(suite.version).toBe(version);
+      outputDir = await mkdtemp(join(tmpdir(), 'mcp-conformance-'));
+      served = await serveConformance();
+      run = await runSuite(suite, served.url, outputDir);
+      afterRun = served.supervisor.getStatistics();
+      await served.close();
+      afterClose = served.supervisor.getStatistics();
+      summary = parseSummary(run.stdout);
+      results = await readChecks(outputDir);
+      report = failureReport(run, summary, results);
+    },
+    INSTALL_TIMEOUT_MS + SUITE_TIMEOUT_MS + 20_000,
+  );
 
   afterAll(async () => {
     await served?.close();
@@ -277,12 +290,12 @@ describe('MCP conformance suite 0.1.13 (active server scenarios) through the sup
     expect(run.exitCode, report).toBe(0);
   });
 
-  it('ran every active scenario, each with at least one passing check', () => {
-    expect(summary.scenarios.map((s) => s.scenario).sort(), report).toEqual([...ACTIVE_SCENARIOS].sort());
+  it('ran every scenario, the pending ones too, each with at least one passing check', () => {
+    expect(summary.scenarios.map((s) => s.scenario).sort(), report).toEqual([...ALL_SCENARIOS].sort());
     for (const { scenario, passed, failed } of summary.scenarios) {
       expect({ scenario, passed: passed > 0, failed }, report).toEqual({ scenario, passed: true, failed: 0 });
     }
-    expect(results.map((r) => r.scenario).sort()).toEqual([...ACTIVE_SCENARIOS].sort());
+    expect(results.map((r) => r.scenario).sort()).toEqual([...ALL_SCENARIOS].sort());
   });
 
   it('passes because the fixtures exist, not because an error happened to satisfy a check', () => {
@@ -302,6 +315,20 @@ describe('MCP conformance suite 0.1.13 (active server scenarios) through the sup
     });
   });
 
+  it('json-schema-2020-12: the tool keeps $schema, $defs and additionalProperties', () => {
+    for (const id of ['$schema', '$defs', 'additionalProperties']) {
+      expect(findCheck(results, 'json-schema-2020-12', `json-schema-2020-12-${id}`)?.status, report).toBe(
+        'SUCCESS',
+      );
+    }
+  });
+
+  it('server-sse-polling: a stream closed mid-call resumes with Last-Event-ID and delivers the result', () => {
+    const resumed = findCheck(results, 'server-sse-polling', 'server-sse-disconnect-resume');
+    expect(resumed?.status, report).toBe('SUCCESS');
+    expect(resumed?.details).toMatchObject({ receivedToolResponse: true });
+  });
+
   it('dns-rebinding-protection: 4xx for a foreign Host/Origin, 2xx for the loopback one', () => {
     const rejected = findCheck(results, 'dns-rebinding-protection', 'localhost-host-rebinding-rejected');
     const accepted = findCheck(results, 'dns-rebinding-protection', 'localhost-host-valid-accepted');
@@ -313,8 +340,8 @@ describe('MCP conformance suite 0.1.13 (active server scenarios) through the sup
 
   it('admitted one session per scenario, never hit the cap, and leaked none after shutdown', () => {
     // Each scenario opens exactly one session and DELETEs none; the rebinding attempt takes no slot.
-    expect(afterRun.totals.admitted).toBe(ACTIVE_SCENARIOS.length);
-    expect(afterRun.activeSessions).toBe(ACTIVE_SCENARIOS.length);
+    expect(afterRun.totals.admitted).toBe(ALL_SCENARIOS.length);
+    expect(afterRun.activeSessions).toBe(ALL_SCENARIOS.length);
     expect(afterRun.totals.rejected).toBe(0);
     expect(afterRun.totals.failed).toBe(0);
 
