@@ -276,6 +276,9 @@ describe.skipIf(skipBrowser)('the live view in headless Chromium', () => {
     await expect.poll(taken(page, close), POLL).toBe('1');
     await expect.poll(endReason(page, beta.id), POLL).toBe('evicted');
     await expect.poll(segments(page, beta.id), POLL).toEqual(['created', 'idle', 'expired']);
+    const ticks = await page.locator('#lanes .axis .tick').allTextContents();
+    expect(ticks.at(-1)).toBe('now');
+    expect(ticks.length).toBeGreaterThan(1);
 
     // deleted: the SDK client ends its own session with DELETE.
     await sdkDeleted.transport.terminateSession();

@@ -5,10 +5,9 @@
  *
  *   npx tsx test/live-view.screenshots.ts docs      # writes docs/live-view-desktop.png, -narrow.png
  *
- * Chromium: CHROMIUM_PATH, else `chromium` on PATH. Not a test: the browser test is
+ * Chromium: CHROMIUM_PATH, else on PATH (test/support/programs.ts). Not a test: the browser test is
  * live-view.e2e.test.ts; this only makes pictures.
  */
-import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -17,10 +16,10 @@ import { chromium } from 'playwright-core';
 import { createSessionSupervisor } from '../src/index.js';
 import { createLiveView } from '../src/live-view/index.js';
 import { closeServer, listenOnLoopback, toolServerFactory } from './support/http-harness.js';
+import { CHROMIUM, findProgram } from './support/programs.js';
 
 const directory = process.argv[2] ?? 'docs';
-const executablePath =
-  process.env.CHROMIUM_PATH ?? execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+const executablePath = findProgram(CHROMIUM).require();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const tools = toolServerFactory();

@@ -145,6 +145,8 @@ export function createLiveView(
       // The page addresses its stream relatively, so it must be served from `<base>/`.
       res.writeHead(308, { location: `${base}/`, ...SECURITY_HEADERS }).end();
     } else if (route === '/') {
+      // The page asks for charts.json next: start laying out now (once per process).
+      charts.drawings().catch(() => {});
       res
         .writeHead(200, {
           'content-type': 'text/html; charset=utf-8',

@@ -107,11 +107,12 @@ export const CHARTS_SCRIPT = `
       for (const g of svg.querySelectorAll('g.transition')) {
         const id = g.dataset.transitionId;
         const count = (taken && taken[id]) ?? 0;
-        const before = takenSeen.get(id) ?? 0;
+        // Lit only when taken while the page watched, not for what the first snapshot reports.
+        const before = takenSeen.get(id);
         takenSeen.set(id, count);
         g.querySelector('.taken').textContent = count > 0 ? '×' + count : '';
         if (count > 0) g.dataset.taken = String(count); else delete g.dataset.taken;
-        if (count > before) light(g);
+        if (before !== undefined && count > before) light(g);
       }
     }
   }

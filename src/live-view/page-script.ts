@@ -38,6 +38,13 @@ const COMMON = `
   /** The session machine's states that hold sessions (not parents), in definition order. */
   const sessionStates = [];
   const stateOrder = () => sessionStates;
+  /** A state the runtime reports that the drawing has no leaf for (e.g. a parent): listed too. */
+  function noteSessionState(state) {
+    if (sessionStates.includes(state)) return;
+    sessionStates.push(state);
+    colorOf(state);
+    renderLegend();
+  }
   const isFinal = (state) => finalStates.has(state);
 
   function duration(ms) {
@@ -147,6 +154,7 @@ const TABLE_AND_TIMELINE = `
     seq = event.seq;
     addTimeline(event);
     if (event.type === 'rejected') return;
+    noteSessionState(event.to);
     laneEvent(event);
     let row = rows.get(event.sessionId);
     if (!row) {
@@ -195,6 +203,7 @@ const CARDS_AND_STREAM = `
       if (lane.endedAt === undefined && lane.reason === undefined && !listed.has(lane.id)) lanes.delete(lane.id);
     }
     for (const session of snapshot.sessions) {
+      noteSessionState(session.state);
       const row = rows.get(session.id) ?? addRow(session);
       Object.assign(row.session, session);
       setState(row, session.state);
@@ -237,16 +246,23 @@ const CARDS_AND_STREAM = `
     renderLegend();
   }
 
-  function connect() {
-    const source = new EventSource('events');
-    source.addEventListener('open', () => setStatus('live', 'live'));
-    source.addEventListener('error', () => {
-      if (source.readyState === EventSource.CLOSED) setStatus('closed', 'disconnected (reload to retry)');
-      else setStatus('connecting', 'reconnecting…');
-    });
-    source.addEventListener('snapshot', (message) => applySnapshot(JSON.parse(message.data)));
-    source.addEventListener('batch', (message) => applyBatch(JSON.parse(message.data)));
+  // The stream opens at once, but what it sends waits for the charts, which say which states are final.
+  let chartsSettled = false;
+  const early = [];
+  function whenCharts(apply) {
+    return (message) => {
+      const data = JSON.parse(message.data);
+      if (chartsSettled) apply(data); else early.push(() => apply(data));
+    };
   }
+  const source = new EventSource('events');
+  source.addEventListener('open', () => setStatus('live', 'live'));
+  source.addEventListener('error', () => {
+    if (source.readyState === EventSource.CLOSED) setStatus('closed', 'disconnected (reload to retry)');
+    else setStatus('connecting', 'reconnecting…');
+  });
+  source.addEventListener('snapshot', whenCharts(applySnapshot));
+  source.addEventListener('batch', whenCharts(applyBatch));
 
   fetch('charts.json')
     .then((response) => {
@@ -257,7 +273,10 @@ const CARDS_AND_STREAM = `
       byId('charts-error').hidden = false;
       byId('charts-error').textContent = 'The statecharts could not be drawn: ' + error.message;
     })
-    .finally(connect);
+    .finally(() => {
+      chartsSettled = true;
+      for (const apply of early.splice(0)) apply();
+    });
   setInterval(() => {
     for (const row of rows.values()) renderTimes(row);
     renderLanes();
