@@ -3,6 +3,7 @@ import type { OpenMetricsContentType, PrometheusContentType, Registry } from 'pr
 import type { SessionEndReason } from '../machines/session.machine.js';
 import type { RejectionCode, TrackedState } from '../machines/supervisor.machine.js';
 import type { SupervisorEvent } from './events.js';
+import type { TrafficListener } from './http/era-router.js';
 import { importPeer } from './peer.js';
 import type { SessionSupervisor } from './supervisor.js';
 
@@ -14,6 +15,10 @@ const {
   Histogram,
   Registry: PromRegistry,
 } = await importPeer('prom-client', 'mcp-session-supervisor/metrics', () => import('prom-client'));
+
+interface TrafficSource {
+  subscribeTraffic(listener: TrafficListener): () => void;
+}
 
 /** A prom-client registry of either exposition format. */
 export type AnyRegistry = Registry<PrometheusContentType> | Registry<OpenMetricsContentType>;
@@ -95,6 +100,7 @@ function idleBucketsFor(idleTimeoutMs: number): number[] {
  * | `<prefix>idle_before_end_seconds` | histogram | `reason`; how long it had been idle when it ended (0 if busy) |
  * | `<prefix>requests_in_flight` | gauge | requests being answered; open GET streams are not counted |
  * | `<prefix>capacity` | gauge | `maxSessions` |
+ * | `<prefix>requests_total` | counter | `era`: modern; `method` (known MCP methods, else `other`), `status`: requests the 2026-07-28 leg served (option `modern`); the 2025 leg is counted by sessions above |
  *
  * @example
  * ```ts
@@ -198,8 +204,34 @@ export function createSupervisorMetrics<R extends AnyRegistry = Registry>(
     idleBeforeEnd.observe({ reason: event.reason }, idleMs / 1000);
   });
 
-  return { registry, stop: unsubscribe };
+  // The modern (2026-07-28) leg opens no session: it is counted per request, by era and method.
+  const traffic = trafficSource(supervisor);
+  const requests = traffic
+    ? new Counter({
+        name: `${prefix}requests_total`,
+        help: 'Requests served without a session (2026-07-28 revision), by era, JSON-RPC method and HTTP status.',
+        labelNames: ['era', 'method', 'status'] as const,
+        registers,
+      })
+    : undefined;
+  const stopTraffic = traffic?.subscribeTraffic((event) =>
+    requests?.inc({ era: event.era, method: event.method, status: String(event.status) }),
+  );
+
+  return {
+    registry,
+    stop: () => {
+      unsubscribe();
+      stopTraffic?.();
+    },
+  };
 }
+
+/** A supervisor serving both eras (`McpSessionSupervisor` with `modern`) reports its modern traffic. */
+const trafficSource = (supervisor: SessionSupervisor<unknown>): TrafficSource | undefined =>
+  typeof (supervisor as Partial<TrafficSource>).subscribeTraffic === 'function'
+    ? (supervisor as unknown as TrafficSource)
+    : undefined;
 
 /**
  * A node:http (and Express) handler that answers a scrape of `registry`. Mount it at the path

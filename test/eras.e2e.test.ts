@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrafficEvent } from '../src/http/era-router.js';
+import { createSupervisorMetrics } from '../src/metrics.js';
 import {
   CLIENT_MODES,
   type ClientMode,
@@ -100,5 +101,30 @@ describe.each(ENTRY_POINTS)('one endpoint for both eras, on %s', (entry) => {
         await client.close();
       }
     });
+  });
+});
+
+describe('metrics of an endpoint serving both eras', () => {
+  let served: Served;
+  beforeAll(async () => {
+    served = await serveEras('node:http', 'v2');
+  });
+  afterAll(() => served.close());
+
+  it('counts the modern leg per request by era and method, and the 2025 leg by sessions', async () => {
+    const { registry } = createSupervisorMetrics(served.supervisor);
+    for (const mode of ['v2 pinned', 'v1'] as const) {
+      const client = await connectClient(mode, served.url);
+      await client.callText('echo', { text: mode });
+      await client.close();
+    }
+    const exposition = await registry.metrics();
+    expect(exposition).toContain(
+      'mcp_session_requests_total{era="modern",method="tools/call",status="200"} 1',
+    );
+    expect(exposition).toMatch(
+      /mcp_session_requests_total\{era="modern",method="server\/discover",status="200"\} 1/,
+    );
+    expect(exposition).toContain('mcp_session_admitted_total 1');
   });
 });
