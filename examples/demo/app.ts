@@ -1,14 +1,17 @@
 /**
  * The demo application, shared by `npm start` (server.ts) and `npm run demo:inspect` (inspect.ts):
- * an MCP server on loopback whose sessions are supervised, with the live view, metrics and
- * statistics beside it, and a graceful drain on SIGTERM/SIGINT.
+ * an MCP server on loopback that serves both protocol eras on `/mcp` (2025 clients in supervised
+ * sessions, 2026-07-28 clients sessionless through SDK v2's handler), with the live view, metrics
+ * and statistics beside it, and a graceful drain on SIGTERM/SIGINT.
  */
 import http from 'node:http';
+import { createMcpHandler } from '@modelcontextprotocol/server';
 import pino from 'pino';
 import type { InspectionObserver } from '../../src/index.js';
 import { createSessionSupervisor, LOOPBACK_HOSTS } from '../../src/index.js';
 import { createLiveView } from '../../src/live-view/index.js';
 import { createSupervisorMetrics, metricsHandler } from '../../src/metrics.js';
+import { createModernDemoServer } from './modern-tools.js';
 import { createDemoServer } from './tools.js';
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
@@ -33,6 +36,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<{ origin: st
 
   const supervisor = createSessionSupervisor({
     createServer: createDemoServer,
+    // Both eras on /mcp: 2025 clients get supervised sessions, 2026-07-28 clients the v2 handler.
+    modern: createMcpHandler(createModernDemoServer, { legacy: 'reject' }),
     maxSessions: Number(env('MAX_SESSIONS', '100')),
     idleTimeout: env('IDLE_TIMEOUT', '60s'),
     initTimeout: env('INIT_TIMEOUT', '10s'),
