@@ -82,6 +82,8 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   lessRecent: RegistryEntry | undefined = undefined;
   moreRecent: RegistryEntry | undefined = undefined;
   recencyList: RecencyList<RegistryEntry> | undefined = undefined;
+  /** Why the session ended, set as it starts releasing; `undefined` while it is live. */
+  endReason: SessionEndReason | undefined = undefined;
   /** Release steps registered by the embedding layer (transport, event store), run last-in first-out. */
   cleanups: Array<() => unknown> | undefined = undefined;
   private readyState: Deferred<TServer | undefined> | undefined = undefined;

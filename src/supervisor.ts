@@ -181,7 +181,7 @@ export class SessionSupervisor<TServer = unknown> {
         prepareServer: ({ context, self }: { context: SessionMachineContext; self: AnyActorRef }) =>
           this.prepare(context.sessionId, self),
         releaseServer: ({ context, self }: { context: SessionMachineContext; self: AnyActorRef }) =>
-          this.release(context.sessionId, self),
+          this.release(context, self),
       },
     };
     // Without a lifetime the chart has no lifetime timer: nothing is armed that could never fire.
@@ -560,23 +560,22 @@ export class SessionSupervisor<TServer = unknown> {
    * `RELEASE.FAILED`. A session that holds nothing is reported released at once (the event is
    * queued behind the current transition, so the machine still passes through `expired`).
    */
-  private release(sessionId: string, self: AnyActorRef): void {
-    const session = this.registry.get(sessionId);
+  private release(context: SessionMachineContext, self: AnyActorRef): void {
+    const session = this.registry.get(context.sessionId);
+    // Release steps run inside this transition, before the actor's snapshot shows the end.
+    if (session) session.endReason = context.reason;
     if (!session || (session.cleanups === undefined && session.server === undefined)) {
       self.send({ type: 'RELEASED' });
       return;
     }
-    // Started once this transition is committed, so release steps read the session as ended.
-    Promise.resolve(session)
-      .then((ending) => this.releaseResources(ending))
-      .then(
-        () => {
-          if (session.state === 'expired') self.send({ type: 'RELEASED' });
-        },
-        (error: unknown) => {
-          if (session.state === 'expired') self.send({ type: 'RELEASE.FAILED', error });
-        },
-      );
+    this.releaseResources(session).then(
+      () => {
+        if (session.state === 'expired') self.send({ type: 'RELEASED' });
+      },
+      (error: unknown) => {
+        if (session.state === 'expired') self.send({ type: 'RELEASE.FAILED', error });
+      },
+    );
   }
 
   /** Releases what arrived after the session's own release ran; failures are logged there. */

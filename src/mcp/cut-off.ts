@@ -36,7 +36,7 @@ export async function answerRequestsCutOff(
 ): Promise<void> {
   const ids = requestIdsInFlight(session);
   if (ids.length === 0 || !canSend(transport)) return;
-  const message = cutOffMessage(session.actor.getSnapshot().context.reason);
+  const message = cutOffMessage(session.endReason ?? session.actor.getSnapshot().context.reason);
   for (const id of ids) {
     try {
       await transport.send({ jsonrpc: '2.0', id, error: { code: CUT_OFF_CODE, message } });
