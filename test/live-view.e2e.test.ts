@@ -63,12 +63,12 @@ interface LiveDemo {
 /** A server whose release never finishes: its session stays `expired` until `disposeTimeout`. */
 const hangingServer = { close: () => new Promise<void>(() => {}) };
 
-async function startLiveDemo(options: { maxClients?: number } = {}): Promise<LiveDemo> {
+async function startLiveDemo(options: { maxClients?: number; maxSessions?: number } = {}): Promise<LiveDemo> {
   const clock = new SimulatedClock();
   const tools = toolServerFactory();
   const supervisor = createSessionSupervisor({
     clock,
-    maxSessions: MAX_SESSIONS,
+    maxSessions: options.maxSessions ?? MAX_SESSIONS,
     initTimeout: INIT_TIMEOUT_MS,
     idleTimeout: IDLE_TIMEOUT_MS,
     maxLifetime: MAX_LIFETIME_MS,
@@ -79,7 +79,10 @@ async function startLiveDemo(options: { maxClients?: number } = {}): Promise<Liv
       return tools();
     },
   });
-  const liveView = createLiveView(supervisor, options);
+  const liveView = createLiveView(
+    supervisor,
+    options.maxClients === undefined ? {} : { maxClients: options.maxClients },
+  );
   const server = http.createServer((req, res) => {
     if (liveView(req, res)) return;
     void supervisor.handleRequest(req, res);
@@ -256,6 +259,7 @@ describe.skipIf(skipBrowser)('the live view in headless Chromium', () => {
       Number(await taken(page, arrow('INITIALIZED', 'and(isPrepared, isBusy)'))());
     await expect.poll(initialized, POLL).toBe(3);
     expect(await page.locator('#capacity').textContent()).toBe('4 / 4');
+    expect(await linesOf(page, 'capacity'), 'the capacity card wraps').toBe(1);
     await expect.poll(visibleLanes(page), POLL).toEqual([gamma.id, beta.id, alpha.id, sdkDeleted.sessionId]);
 
     // Filters: by client, by principal, by the state a session is in now.
@@ -352,16 +356,30 @@ describe.skipIf(skipBrowser)('the live view in headless Chromium', () => {
     expect(errors, 'errors in the page').toEqual([]);
   });
 
-  it('fits a 420 px screen: nothing overflows the page sideways', async () => {
-    const demo = await startLiveDemo();
-    const { page, errors } = await openPage(demo.liveUrl, 420);
+  it('keeps the capacity card on one line at 1 280 px and fits a 420 px screen without overflowing', async () => {
+    const demo = await startLiveDemo({ maxSessions: 100 });
+    const { page, errors } = await openPage(demo.liveUrl, 1280);
     await connect(demo.mcpUrl);
-    await expect.poll(() => page.locator('#sessions tbody tr').count(), POLL).toBe(1);
+    for (let opened = 1; opened < 14; opened += 1)
+      demo.supervisor.open({ metadata: { clientInfo: { name: `c${opened}` } } });
+    await expect.poll(() => page.locator('#capacity').textContent(), POLL).toBe('14 / 100');
+    expect(await linesOf(page, 'capacity'), 'the capacity card wraps at 1 280 px').toBe(1);
+
+    await page.setViewportSize({ width: 420, height: 900 });
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
-    expect(overflow).toBeLessThanOrEqual(0);
+    expect(overflow, 'the page scrolls sideways at 420 px').toBeLessThanOrEqual(0);
+    expect(await linesOf(page, 'capacity'), 'the capacity card wraps at 420 px').toBe(1);
     expect(errors, 'errors in the page').toEqual([]);
   });
 });
+
+/** How many lines the element's text takes. */
+function linesOf(page: Page, id: string): Promise<number> {
+  return page.evaluate<number>(
+    `(() => { const node = document.getElementById(${JSON.stringify(id)});
+      return Math.round(node.getBoundingClientRect().height / parseFloat(getComputedStyle(node).lineHeight)); })()`,
+  );
+}
 
 async function takeScreenshots(page: Page, directory: string): Promise<void> {
   await page.setViewportSize({ width: 1280, height: 900 });
