@@ -231,10 +231,12 @@ export class ClusterNode<S extends SupervisedSession<unknown>> implements Sessio
    * Concurrent requests for the same session share one takeover.
    */
   recover(sessionId: string, principal: string | undefined): Promise<S | undefined> {
-    const pending = this.recovering.get(sessionId);
+    // Per principal: a prober's refused attempt must not become the owner's answer.
+    const key = `${principal ?? ''}\u0000${sessionId}`;
+    const pending = this.recovering.get(key);
     if (pending) return pending;
-    const takeover = this.takeOver(sessionId, principal).finally(() => this.recovering.delete(sessionId));
-    this.recovering.set(sessionId, takeover);
+    const takeover = this.takeOver(sessionId, principal).finally(() => this.recovering.delete(key));
+    this.recovering.set(key, takeover);
     return takeover;
   }
 
@@ -265,6 +267,15 @@ export class ClusterNode<S extends SupervisedSession<unknown>> implements Sessio
     // A draining node takes nothing over: 503 sends the client (through the balancer) elsewhere.
     if (phase !== 'running') throw notAdmitting(phase, this.host.options.retryAfter);
     let held = this.held.get(sessionId);
+    if (held !== undefined && held.session.principal !== principal) {
+      // Another principal's session, held here: the same registry claim as for an unknown id (the
+      // registry refuses it and changes nothing), so neither the 404 nor its timing tells the
+      // prober that the id exists. The session here is left alone.
+      await this.call('claim', () =>
+        this.registry.claim({ sessionId, nodeId: this.nodeId, principal, ttlMs: this.limits.ttlMs }),
+      );
+      return undefined;
+    }
     if (held !== undefined) {
       held.recovering = true;
       // Only a hand-off announced from now on (a claim after ours) is still to be applied.

@@ -126,7 +126,10 @@ async function route<TSession extends SupervisedSession<unknown>>(
   // answer would tell a prober that the id exists.
   const owned = (candidate: TSession | undefined): candidate is TSession =>
     candidate !== undefined && candidate.principal === principal?.id;
-  if (!owned(host.get(sessionId) ?? (await host.recover?.(sessionId, principal?.id)))) {
+  // Another principal's session held here goes the way of an unknown id (in a cluster, a registry
+  // round trip that refuses it), so the timing does not tell either.
+  const local = host.get(sessionId);
+  if (!owned(owned(local) ? local : await host.recover?.(sessionId, principal?.id))) {
     throw sessionNotFound(sessionId);
   }
   let parsedBody: unknown;
@@ -147,8 +150,10 @@ async function route<TSession extends SupervisedSession<unknown>>(
       );
     }
   }
-  // Looked up again: the session may have ended while the body was arriving.
-  const session = host.get(sessionId);
+  // Looked up again: the session may have ended while the body was arriving, or (in a cluster) been
+  // taken by another node, from which this request takes it back.
+  const again = host.get(sessionId);
+  const session = owned(again) ? again : await host.recover?.(sessionId, principal?.id);
   const transport = owned(session) ? host.transportOf(session) : undefined;
   if (!session || !transport) throw sessionNotFound(sessionId);
   // A DELETE ends the session rather than using it: counting it would wake an idle session on its way out.
