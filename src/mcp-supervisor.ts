@@ -43,9 +43,11 @@ export interface McpSessionSupervisorOptions<TServer = McpServerLike>
   allowedOrigins?: readonly string[] | undefined;
   /**
    * Resumable streams (`Last-Event-ID`): each session keeps its last events in a bounded store
-   * that is purged with the session. Default off.
+   * that is purged with the session. Default off. `retryInterval` is the SSE `retry` sent with each
+   * stream's priming event (clients of 2025-11-25 on): how long a client whose stream the server
+   * closed (SSE polling, `closeSSEStream`) waits before resuming. Default: the client's own.
    */
-  resumability?: boolean | { maxEventsPerSession?: number };
+  resumability?: boolean | { maxEventsPerSession?: number; retryInterval?: Duration };
   /**
    * Establishes who is calling. Each session is bound to the principal that created it; requests
    * for it from anyone else (or from no one) get 404, exactly as an unknown session. Combine with
@@ -96,6 +98,11 @@ function resolveStringList(
     throw invalid(option, value, 'an array of non-empty strings');
   }
   return value.map((item) => item.toLowerCase());
+}
+
+function resolveRetryInterval(resumability: McpSessionSupervisorOptions['resumability']): number | undefined {
+  if (typeof resumability !== 'object' || resumability.retryInterval === undefined) return undefined;
+  return toMilliseconds('resumability.retryInterval', resumability.retryInterval);
 }
 
 function resolveMaxEvents(resumability: McpSessionSupervisorOptions['resumability']): number | undefined {
@@ -176,6 +183,7 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
 
   private readonly transports = new WeakMap<SupervisedSession<TServer>, SessionHttpTransport>();
   private readonly maxEventsPerSession: number | undefined;
+  private readonly retryInterval: number | undefined;
   /** This supervisor's membership in a cluster, when created with the `cluster` option. */
   readonly cluster: ClusterMembership | undefined;
   private readonly placement: SessionPlacement<SupervisedSession<TServer>> | undefined;
@@ -191,6 +199,7 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
     }
     const bodyTimeoutMs = toMilliseconds('bodyTimeout', options.bodyTimeout ?? DEFAULT_BODY_TIMEOUT);
     this.maxEventsPerSession = resolveMaxEvents(options.resumability);
+    this.retryInterval = resolveRetryInterval(options.resumability);
     const dispatch: DispatchOptions = {
       maxBodyBytes,
       bodyTimeoutMs,
@@ -255,6 +264,7 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
     }
     const transport = await connectSessionTransport(session as SupervisedSession<McpServerLike>, server, {
       maxEventsPerSession: this.maxEventsPerSession,
+      retryInterval: this.retryInterval,
       onDeleted: () => {
         this.close(session.id, 'deleted');
       },

@@ -17,6 +17,8 @@ export interface McpServerLike {
 export interface SessionTransportOptions {
   /** Per-session event store size for resumable streams; `undefined` turns resumability off. */
   readonly maxEventsPerSession: number | undefined;
+  /** SSE `retry` of each stream's priming event, in ms (resumable streams only). */
+  readonly retryInterval: number | undefined;
   /** Called when the client DELETEs the session. */
   readonly onDeleted: () => void;
   /** Called when the server side closed the transport while the session was still live. */
@@ -42,6 +44,7 @@ export async function connectSessionTransport(
     sessionIdGenerator: () => session.id,
     onsessionclosed: options.onDeleted,
     ...(eventStore ? { eventStore } : {}),
+    ...(eventStore && options.retryInterval !== undefined ? { retryInterval: options.retryInterval } : {}),
   });
   // Set before connect(): the SDK's Protocol chains handlers that are already there.
   transport.onclose = () => {
