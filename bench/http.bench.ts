@@ -20,8 +20,8 @@
  * the same round, seconds apart): one window hit by a burst of background load cannot tip it. A
  * missed target is reported, not an exit code; a crash exits non-zero.
  *
- * Environment: BENCH_HTTP_ROUNDS (rounds, default 5), BENCH_HTTP_SECONDS (seconds per window,
- * default 3), BENCH_HTTP_SERVERS (comma list, default bare,supervisor,bare-demo,demo,demo-silent),
+ * Environment: BENCH_HTTP_ROUNDS (rounds, default 8), BENCH_HTTP_SECONDS (seconds per window,
+ * default 2), BENCH_HTTP_SERVERS (comma list, default bare,supervisor,bare-demo,demo,demo-silent),
  * BENCH_HTTP_CPU_PROF=<dir> (forked children write `--cpu-prof` profiles to <dir>/<server>/).
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -74,8 +74,8 @@ function envServers(): readonly ServerKind[] {
   return kinds as ServerKind[];
 }
 
-const ROUNDS = envInt('BENCH_HTTP_ROUNDS', 5);
-const WINDOW_SECONDS = envInt('BENCH_HTTP_SECONDS', 3);
+const ROUNDS = envInt('BENCH_HTTP_ROUNDS', 8);
+const WINDOW_SECONDS = envInt('BENCH_HTTP_SECONDS', 2);
 const SERVERS = envServers();
 const TOOLS: RunOptions = { connections: 16, seconds: WINDOW_SECONDS };
 const TOOLS_WARMUP: RunOptions = { connections: 16, seconds: 2 };
@@ -292,8 +292,10 @@ interface LogCount {
 const LOG_COUNT_SESSIONS = 100;
 const LOG_COUNT_CALLS = 200;
 
-async function countLogLines({ server, session }: Running): Promise<LogCount | undefined> {
+async function countLogLines({ server }: Running): Promise<LogCount | undefined> {
   if (server.logLines() === undefined) return undefined;
+  // A fresh session: the demo's idle timeout (60 s) may have ended the one the windows used.
+  const session = await initializeSession(server.url);
   progress(`log lines: ${SERVER_LABELS[server.kind]}`);
   const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
   await settle();
