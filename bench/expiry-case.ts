@@ -75,7 +75,7 @@ function watchExpiry(
     const timer = setInterval(() => {
       const at = now();
       const gapMs = Number(at - last) / 1e6 - 1;
-      const { totals, activeSessions, byState } = supervisor.getStatistics();
+      const { totals, liveSessions, byState } = supervisor.getStatistics();
       if (gapMs > beat.longestGapMs) {
         beat.longestGapMs = gapMs;
         beat.expiredInLongestGap = totals.expired - lastExpired;
@@ -87,7 +87,7 @@ function watchExpiry(
       }
       last = at;
       lastExpired = totals.expired;
-      const done = activeSessions === 0 && byState.expired === 0 && totals.disposed >= count;
+      const done = liveSessions === 0 && byState.expired === 0 && totals.disposed >= count;
       const timedOut = msSince(started) > deadlineMs;
       if (done || timedOut) {
         clearInterval(timer);

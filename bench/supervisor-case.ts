@@ -50,8 +50,8 @@ export async function fillIdle(supervisor: Supervisor, pool: LivePool, target: n
 
 /** The figures below are only meaningful if every pooled session really is live and idle. */
 export function assertIdle(supervisor: Supervisor, expected: number): void {
-  const { byState, activeSessions } = supervisor.getStatistics();
-  if (byState.idle !== expected || activeSessions !== expected) {
+  const { byState, liveSessions } = supervisor.getStatistics();
+  if (byState.idle !== expected || liveSessions !== expected) {
     throw new Error(`expected ${expected} idle sessions, found ${JSON.stringify(byState)}`);
   }
 }
@@ -105,6 +105,31 @@ export function activityPairs(supervisor: Supervisor, pool: LivePool, pairs: num
     const end = session.beginRequest();
     end();
   }
+}
+
+/**
+ * `pairs` request begin/end pairs on ONE session (the hot key): the same session looked up by id
+ * and made active then idle again, over and over (2 activity events per pair).
+ */
+export function hotActivityPairs(supervisor: Supervisor, sessionId: string, pairs: number): void {
+  for (let i = 0; i < pairs; i++) {
+    const session = supervisor.get(sessionId);
+    if (!session) throw new Error(`session ${sessionId} vanished during the activity bench`);
+    const end = session.beginRequest();
+    end();
+  }
+}
+
+/**
+ * `pairs` nested requests in a session that is already busy (one request stays in flight around
+ * them): what a second concurrent call costs.
+ */
+export function nestedActivityPairs(supervisor: Supervisor, sessionId: string, pairs: number): void {
+  const session = supervisor.get(sessionId);
+  if (!session) throw new Error(`session ${sessionId} vanished during the activity bench`);
+  const outer = session.beginRequest();
+  for (let i = 0; i < pairs; i++) session.beginRequest()();
+  outer();
 }
 
 /** The two admit+dispose cycles timed, by the name the report prints. */
