@@ -251,6 +251,17 @@ describe('the drawing, laid out by elkjs', () => {
     expect(idle.y + idle.height).toBeLessThan(live.y + live.height);
   });
 
+  it('resolves moves within a state the runtime reports by its parent name', () => {
+    const chart = describeMachine(withHibernation());
+    const hibernate = chart.transitions.find((t) => t.label === 'after hibernateAfter');
+    expect(
+      resolveTransition(chart, 'idle', 'xstate.after.hibernateAfter.session.live.idle.awake', 'hibernated'),
+    ).toEqual([hibernate?.id]);
+    expect(resolveTransition(chart, 'hibernated', 'WAKE', 'awake')).toEqual([
+      'session.live.idle.hibernated:WAKE:0',
+    ]);
+  });
+
   it('draws a state added to the machine, with its arrows, and no other edit', async () => {
     const drawing = await layoutStatechart(describeMachine(withHibernation()));
     const idle = drawing.states.find((state) => state.key === 'idle');

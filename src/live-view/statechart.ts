@@ -204,7 +204,8 @@ export function resolveTransition(
     (transition) =>
       transition.kind !== 'initial' &&
       (event === undefined || transition.event === event) &&
-      isWithin(chart, source.id, transition.source) &&
+      // The runtime may name a parent (`idle`) while a child of it (`idle.awake`) took the arrow.
+      (isWithin(chart, source.id, transition.source) || isWithin(chart, transition.source, source.id)) &&
       (isWithin(chart, target.id, transition.target) || isWithin(chart, transition.target, target.id)),
   );
   // Without the event, two candidates (e.g. a timeout and CLOSE, both to `expired`) cannot be told apart.
