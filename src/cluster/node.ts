@@ -36,17 +36,17 @@ export interface ClusterOptions {
   /** The store every node of the cluster shares, e.g. a `RedisClusterRegistry`. */
   registry: ClusterRegistry;
   /** Unique in the cluster, stable or not. Default: `<hostname>-<pid>-<random>`. */
-  nodeId?: string;
+  nodeId?: string | undefined;
   /**
    * Least time between two registry writes of one session's activity (last activity, idle or
    * active, expiry). Shorter: a more exact cluster-wide LRU; longer: fewer writes. Default `'1s'`.
    */
-  touchInterval?: Duration;
+  touchInterval?: Duration | undefined;
   /**
    * When another node takes a session over, how long the copy here may finish the requests it
    * has in flight before it is retired anyway (reason `moved`). Default `'30s'`.
    */
-  handoffGrace?: Duration;
+  handoffGrace?: Duration | undefined;
 }
 
 /** One session this node opened, from admission or takeover until it is disposed here. */

@@ -29,11 +29,11 @@ import type {
 /** Options of {@link RedisClusterRegistry}. */
 export interface RedisClusterRegistryOptions {
   /** `redis://[:password@]host:port[/db]`. Default `redis://127.0.0.1:6379`. */
-  url?: string;
+  url?: string | undefined;
   /** ioredis options, applied over the defaults below (fail fast rather than queue while offline). */
   redis?: RedisOptions;
   /** Prefix of every key and channel; clusters sharing one Redis need distinct ones. Default `mcp-sessions:`. */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /** Deadline of one registry command, ms: past it the request gets a 503, not a hang. Default 2000. */
   commandTimeout?: number;
   /** Connection losses and recoveries are logged here. */

@@ -29,7 +29,7 @@ export interface Principal {
 
 /**
  * Establishes the principal of a request, or `undefined` for an anonymous one. To refuse a request
- * outright, throw `new SupervisorError('unauthorized', { reason, wwwAuthenticate })` (401).
+ * outright, throw `new SupervisorError('unauthorized', { reason, wwwAuthenticate }, 'Unauthorized')` (401).
  */
 export type Authenticate = (request: Request) => Principal | undefined | Promise<Principal | undefined>;
 
