@@ -19,7 +19,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const DIR = path.join(ROOT, 'scratch', `readme-snippets-${process.pid}`);
 
 /** The ```ts blocks of the README (indented ones included), with the line each starts on. */
-export function readmeSnippets(markdown: string): { line: number; code: string }[] {
+function readmeSnippets(markdown: string): { line: number; code: string }[] {
   const snippets: { line: number; code: string }[] = [];
   const lines = markdown.split('\n');
   for (let index = 0; index < lines.length; index += 1) {
