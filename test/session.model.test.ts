@@ -7,14 +7,6 @@
  * disposed session's output must be the oracle's. See test/support/session-model.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { SimulatedClock } from 'xstate';
-import {
-  createSessionSupervisor,
-  type SessionStateName,
-  type SessionSupervisor,
-  type SupervisedSession,
-} from '../src/index.js';
-import { flush, gate } from './support/gate.js';
 import {
   enumerateStateNodes,
   enumerateTransitions,
@@ -22,150 +14,40 @@ import {
   expectedObservation,
   generateSessionPaths,
   MODEL_VARIANTS,
-  type ModelAction,
   type ModelPath,
   type ModelStep,
   type ModelVariant,
-  type Observed,
   pathOfActions,
   STEP_GAP,
   stateNodesVisited,
   transitionsTaken,
 } from './support/session-model.js';
+import { type ActOutcome, type SessionRuntime, startSessionRuntime } from './support/session-runtime.js';
 
 const { paths } = generateSessionPaths();
 
-interface ServerDouble {
-  close(): Promise<void>;
-}
-
-/** What one step did in the runtime: the states the session moved to, and the session afterwards. */
-interface StepOutcome {
-  readonly movedTo: readonly SessionStateName[];
-  /** Observed right after the move (or at the end of the step if it did not move). */
-  readonly session: Observed;
-}
-
-/** What the oracle says a step does, in the same shape. */
-const expectedOutcome = (step: ModelStep): StepOutcome => ({
+/** What the oracle says a step does, in the shape the runtime reports it. */
+const expectedOutcome = (step: ModelStep): ActOutcome => ({
   movedTo: step.movedTo,
   session: expectedObservation(step.expected),
 });
 
+/** A supervisor configured like the generation input, on a simulated clock, with one session open. */
+function startRuntime(path: ModelPath): SessionRuntime {
+  const { createdAt, timeouts, streamsCountAsActivity } = path.variant.input;
+  return startSessionRuntime({ createdAt, timeouts, streamsCountAsActivity });
+}
+
 /**
- * A supervisor configured like the generation input, on a simulated clock, with one session open.
- * Building the server (`prepare`) and closing it (`release`) wait for the path to settle them.
+ * Performs the step at its time. A timeout is also checked at its edge: 1 ms before the oracle's
+ * deadline nothing may have happened yet.
  */
-function startRuntime(path: ModelPath) {
-  const { input } = path.variant;
-  const clock = new SimulatedClock();
-  clock.set(input.createdAt);
-  const prepare = gate<ServerDouble>();
-  const release = gate<void>();
-  const server: ServerDouble = { close: () => release.promise };
-  const { initTimeout, idleTimeout, maxLifetime, disposeTimeout } = input.timeouts;
-  const supervisor: SessionSupervisor<ServerDouble> = createSessionSupervisor({
-    clock,
-    initTimeout,
-    idleTimeout,
-    disposeTimeout,
-    ...(maxLifetime === undefined ? {} : { maxLifetime }),
-    streamsCountAsActivity: input.streamsCountAsActivity,
-    createServer: () => prepare.promise,
-  });
-  const session: SupervisedSession<ServerDouble> = supervisor.open();
-  const endRequest: Array<() => void> = [];
-  const closeStream: Array<() => void> = [];
-
-  const pop = (stack: Array<() => void>, what: string): (() => void) => {
-    const end = stack.pop();
-    if (!end) throw new Error(`The path ends a ${what} that was never started`);
-    return end;
-  };
-
-  /** Does in the runtime what the step does in the model. */
-  const perform = (action: ModelAction): void => {
-    switch (action.kind) {
-      case 'initialized':
-        session.markInitialized();
-        return;
-      case 'request-start':
-        endRequest.push(session.beginRequest());
-        return;
-      case 'request-end':
-        pop(endRequest, 'request')();
-        return;
-      case 'stream-open':
-        closeStream.push(session.openStream());
-        return;
-      case 'stream-close':
-        pop(closeStream, 'stream')();
-        return;
-      case 'close':
-        supervisor.close(session.id, action.reason);
-        return;
-      case 'timeout':
-        // The clock was brought to the deadline by `step`.
-        return;
-      case 'settle': {
-        const target = action.actor === 'prepare' ? prepare : release;
-        if (action.outcome === 'error') {
-          target.reject(new Error(`${action.actor} failed`));
-        } else if (action.actor === 'prepare') {
-          prepare.resolve(server);
-        } else {
-          release.resolve();
-        }
-        return;
-      }
-    }
-  };
-
-  const observe = (): Observed => {
-    const { requestsInFlight, openStreams } = session.info();
-    return { state: session.state, requestsInFlight, openStreams, found: supervisor.has(session.id) };
-  };
-
-  const admitted = observe();
-  // Every change of state, observed the moment it happens.
-  const moves: Observed[] = [];
-  session.actor.subscribe(() => {
-    if (session.state !== (moves.at(-1) ?? admitted).state) moves.push(observe());
-  });
-  /** Brings the simulated clock to `at` (ms since admission) and lets what fell due settle. */
-  const advanceTo = async (at: number): Promise<void> => {
-    const by = input.createdAt + at - clock.now();
-    if (by < 0) throw new Error(`The path goes back in time, to ${at}`);
-    if (by > 0) clock.increment(by);
-    await flush();
-  };
-
-  /**
-   * Performs the step at its time and lets every promise it started settle, so whatever the step
-   * caused is attributed to it. A timeout is checked at its edge: 1 ms before the oracle's deadline
-   * nothing may have happened yet.
-   */
-  const step = async (
-    model: ModelStep,
-  ): Promise<{ early: StepOutcome | undefined; outcome: StepOutcome }> => {
-    let early: StepOutcome | undefined;
-    if (model.action.kind === 'timeout') {
-      const first = moves.length;
-      await advanceTo(model.at - 1);
-      early = { movedTo: moves.slice(first).map(({ state }) => state), session: observe() };
-    }
-    const first = moves.length;
-    await advanceTo(model.at);
-    perform(model.action);
-    await flush();
-    const during = moves.slice(first);
-    return {
-      early,
-      outcome: { movedTo: during.map(({ state }) => state), session: during.at(-1) ?? observe() },
-    };
-  };
-
-  return { session, supervisor, admitted, step };
+async function runStep(
+  runtime: SessionRuntime,
+  step: ModelStep,
+): Promise<{ early: ActOutcome | undefined; outcome: ActOutcome }> {
+  const early = step.action.kind === 'timeout' ? await runtime.act(step.at - 1) : undefined;
+  return { early, outcome: await runtime.act(step.at, step.action) };
 }
 
 describe('a supervised session follows every path generated from its machine', () => {
@@ -175,7 +57,7 @@ describe('a supervised session follows every path generated from its machine', (
     let previous = path.initial;
     for (const [index, step] of path.steps.entries()) {
       const label = `step ${index + 1}, ${step.description} at ${step.at} ms`;
-      const { early, outcome } = await runtime.step(step);
+      const { early, outcome } = await runStep(runtime, step);
       if (early) {
         expect(early, `${label}: 1 ms before the deadline`).toEqual({
           movedTo: [],
@@ -215,7 +97,7 @@ describe('former disagreements with the spec (fixed in the machine)', () => {
     );
     expect(path.output?.endedAt).toBe(STEP_GAP);
     const runtime = startRuntime(path);
-    for (const step of path.steps) await runtime.step(step);
+    for (const step of path.steps) await runStep(runtime, step);
     await expect(runtime.session.whenDisposed()).resolves.toEqual({
       ...path.output,
       sessionId: runtime.session.id,

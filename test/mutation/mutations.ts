@@ -1,0 +1,157 @@
+/**
+ * Deliberate machine bugs for the mutation check (`npm run mutation`, see ./run.ts). Each is one
+ * textual change to a file of machines/, applied in memory by ./vitest.config.ts while the
+ * model-based suites run; the tree is never modified. A mutation whose `find` text is not in its
+ * file exactly once is an error of the check (the machine changed: update the mutation), never a
+ * pass. Every one must make at least one model-based test fail.
+ */
+export interface Mutation {
+  readonly id: string;
+  /** What kind of bug, in the words of the issue: a timer delay, a guard, a count, an `endedAt` stamp. */
+  readonly kind: 'timer delay' | 'guard' | 'count' | 'endedAt stamp' | 'transition';
+  readonly file: 'machines/session.machine.ts' | 'machines/supervisor.machine.ts';
+  readonly description: string;
+  readonly find: string;
+  readonly replace: string;
+}
+
+export const MUTATIONS: readonly Mutation[] = [
+  {
+    id: 'idle-delay+1',
+    kind: 'timer delay',
+    file: 'machines/session.machine.ts',
+    description: 'idle timeout fires 1 ms late',
+    find: 'idleTimeout: ({ context }) => context.timeouts.idleTimeout,',
+    replace: 'idleTimeout: ({ context }) => context.timeouts.idleTimeout + 1,',
+  },
+  {
+    id: 'init-delay-1',
+    kind: 'timer delay',
+    file: 'machines/session.machine.ts',
+    description: 'init timeout fires 1 ms early',
+    find: 'initTimeout: ({ context }) => context.timeouts.initTimeout,',
+    replace: 'initTimeout: ({ context }) => context.timeouts.initTimeout - 1,',
+  },
+  {
+    id: 'dispose-delay*2',
+    kind: 'timer delay',
+    file: 'machines/session.machine.ts',
+    description: 'release deadline twice as long',
+    find: 'disposeTimeout: ({ context }) => context.timeouts.disposeTimeout,',
+    replace: 'disposeTimeout: ({ context }) => context.timeouts.disposeTimeout * 2,',
+  },
+  {
+    id: 'lifetime-delay+50',
+    kind: 'timer delay',
+    file: 'machines/session.machine.ts',
+    description: 'maxLifetime reached 50 ms late',
+    find: 'maxLifetime: ({ context }) => context.timeouts.maxLifetime ?? MAX_TIMER_DELAY,',
+    replace: 'maxLifetime: ({ context }) => (context.timeouts.maxLifetime ?? MAX_TIMER_DELAY) + 50,',
+  },
+  {
+    id: 'last-request-ignores-streams',
+    kind: 'guard',
+    file: 'machines/session.machine.ts',
+    description: 'the last request ending makes the session idle although a counted stream is open',
+    find: 'context.requestsInFlight === 1 && !isBusy({ ...context, requestsInFlight: 0 }),',
+    replace: 'context.requestsInFlight === 1,',
+  },
+  {
+    id: 'streams-always-count',
+    kind: 'guard',
+    file: 'machines/session.machine.ts',
+    description: 'an uncounted stream opened in idle makes the session active',
+    find: 'streamsCountAsActivity: ({ context }) => context.streamsCountAsActivity,',
+    replace: 'streamsCountAsActivity: () => true,',
+  },
+  {
+    id: 'initialized-before-prepared',
+    kind: 'guard',
+    file: 'machines/session.machine.ts',
+    description: 'the handshake is accepted before the server is built',
+    find: 'isPrepared: ({ context }) => context.prepared,',
+    replace: 'isPrepared: () => true,',
+  },
+  {
+    id: 'requests-not-counted',
+    kind: 'count',
+    file: 'machines/session.machine.ts',
+    description: 'the lifetime request total is not incremented',
+    find: 'requests: context.requests + 1,',
+    replace: 'requests: context.requests,',
+  },
+  {
+    id: 'stream-counted-twice',
+    kind: 'count',
+    file: 'machines/session.machine.ts',
+    description: 'opening a stream counts two',
+    find: 'openStreams: context.openStreams + 1,',
+    replace: 'openStreams: context.openStreams + 2,',
+  },
+  {
+    id: 'idle-ended-from-admission',
+    kind: 'endedAt stamp',
+    file: 'machines/session.machine.ts',
+    description: 'an idle timeout is stamped from admission instead of the last activity',
+    find: 'endedAt: context.lastActivityAt + context.timeouts.idleTimeout,',
+    replace: 'endedAt: context.createdAt + context.timeouts.idleTimeout,',
+  },
+  {
+    id: 'close-ended-at-last-activity',
+    kind: 'endedAt stamp',
+    file: 'machines/session.machine.ts',
+    description: 'a close is stamped with the last activity instead of its own time',
+    find: "endBecauseClosed: assign(({ event }) =>\n      event.type === 'CLOSE' ? { reason: event.reason, endedAt: event.at } : {},",
+    replace:
+      "endBecauseClosed: assign(({ context, event }) =>\n      event.type === 'CLOSE' ? { reason: event.reason, endedAt: context.lastActivityAt } : {},",
+  },
+  {
+    id: 'lifetime-ended-from-last-activity',
+    kind: 'endedAt stamp',
+    file: 'machines/session.machine.ts',
+    description: 'a lifetime end is stamped from the last activity instead of admission',
+    find: 'endedAt: context.createdAt + (context.timeouts.maxLifetime ?? 0),',
+    replace: 'endedAt: context.lastActivityAt + (context.timeouts.maxLifetime ?? 0),',
+  },
+  {
+    id: 'uncounted-stream-no-restart',
+    kind: 'transition',
+    file: 'machines/session.machine.ts',
+    description: 'an uncounted stream opened in idle does not restart the idle timer',
+    find: "{ target: 'idle', reenter: true, actions: 'openStream' },",
+    replace: "{ actions: 'openStream' },",
+  },
+  {
+    id: 'capacity-off-by-one',
+    kind: 'guard',
+    file: 'machines/supervisor.machine.ts',
+    description: 'admits one session over maxSessions',
+    find: 'hasFreeSlot: ({ context }) => liveCount(context.counts) < context.maxSessions,',
+    replace: 'hasFreeSlot: ({ context }) => liveCount(context.counts) <= context.maxSessions,',
+  },
+  {
+    id: 'never-evicts',
+    kind: 'guard',
+    file: 'machines/supervisor.machine.ts',
+    description: 'a full supervisor with one idle session refuses instead of evicting it',
+    find: "canEvictIdle: ({ context }) => context.whenFull === 'evict-idle-lru' && context.counts.idle > 0,",
+    replace:
+      "canEvictIdle: ({ context }) => context.whenFull === 'evict-idle-lru' && context.counts.idle > 1,",
+  },
+  {
+    id: 'ends-not-counted',
+    kind: 'count',
+    file: 'machines/supervisor.machine.ts',
+    description: 'sessions ended are not counted by reason',
+    find: 'return { counts, ended: { ...context.ended, [event.reason]: context.ended[event.reason] + 1 } };',
+    replace: 'return { counts };',
+  },
+  {
+    id: 'drain-stops-early',
+    kind: 'guard',
+    file: 'machines/supervisor.machine.ts',
+    description: 'the drain stops while sessions are still releasing',
+    find: 'noSessionsLeft: ({ context }) => liveCount(context.counts) + context.counts.expired === 0,',
+    replace: 'noSessionsLeft: ({ context }) => liveCount(context.counts) === 0,',
+  },
+];
