@@ -7,8 +7,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createServer as createNetServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LOOPBACK_HOSTS, type McpSessionSupervisorOptions } from '../src/index.js';
 import {
@@ -20,6 +18,7 @@ import {
   type SupervisorUnderTest,
   stopSupervisor,
 } from './support/http-harness.js';
+import { freePort } from './support/ports.js';
 
 interface Answer {
   readonly status: number;
@@ -142,16 +141,6 @@ describe('an explicit allowedOrigins list', () => {
     expect((await initializeWith(served.port, host, `http://127.0.0.1:${served.port}`)).status).toBe(403);
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 describe('the demo server (loopback)', () => {
   let demo: ChildProcess | undefined;

@@ -9,9 +9,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freePort } from './support/ports.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 // Inside the repository (scratch/ is git-ignored), so the snippets resolve the project's node_modules
@@ -129,17 +129,6 @@ describe('the README', () => {
     expect(output.split('\n').filter((line) => line.includes('error TS'))).toEqual([]);
   }, 150_000);
 });
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('the "Use" example', () => {
   let child: ChildProcess | undefined;

@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer as createNetServer } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { McpSessionSupervisor, SessionOutput, SupervisedSession } from '../src/index.js';
 import {
@@ -20,6 +19,7 @@ import {
   rpcRequest,
   startNodeSupervisor,
 } from './support/http-harness.js';
+import { freePort } from './support/ports.js';
 
 const GRACE_MS = 30_000;
 
@@ -195,17 +195,6 @@ describe('supervisor.shutdown({ grace }) over HTTP', () => {
 // ---------------------------------------------------------------------------------------------
 // The demo server, as a process
 // ---------------------------------------------------------------------------------------------
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('the demo server', () => {
   let child: ChildProcess | undefined;
