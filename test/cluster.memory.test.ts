@@ -84,6 +84,41 @@ async function callTool(send: Send, sessionId: string, name: string, args: Recor
   return { status: response.status, text: firstText(messages[0]?.result) };
 }
 
+/**
+ * A request body that stops after its first half until `finish()`: `reading` resolves once the
+ * supervisor reads it, i.e. after the request found its session and before it is served.
+ */
+function heldBody(text: string) {
+  const bytes = new TextEncoder().encode(text);
+  const half = Math.floor(bytes.byteLength / 2);
+  let started: () => void = () => {};
+  let finish: () => void = () => {};
+  const reading = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  let pulls = 0;
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        pulls += 1;
+        if (pulls === 1) {
+          controller.enqueue(bytes.slice(0, half));
+          started();
+          return;
+        }
+        await finished;
+        controller.enqueue(bytes.slice(half));
+        controller.close();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { stream, reading, finish };
+}
+
 afterEach(async () => {
   slow.releaseAll();
   await Promise.all(nodes.map((each) => each.supervisor.shutdown({ grace: 1 })));
@@ -182,6 +217,41 @@ describe('cluster (in-process registry)', () => {
     await eventually(() => !node(1).supervisor.has(sessionId));
     expect(node(0).ended).toEqual([]);
     expect(node(1).ended).toEqual([{ sessionId, reason: 'moved' }]);
+  });
+
+  it('serves a request whose session moved to another node while its body was arriving', async () => {
+    const registry = await startCluster();
+    const sessionId = await openRawSession(node(0).send);
+    const body = heldBody(rpcRequest('tools/call', { name: 'echo', arguments: { text: 'late' } }));
+    const pending = node(0).send({ ...post('', sessionId), body: body.stream });
+    await body.reading;
+    // Another request (the client's GET stream, a POST through another balancer) lands on node 1.
+    expect((await ping(node(1).send, sessionId)).status).toBe(200);
+    // Node 0's copy counted no request yet, so it retired at once.
+    await eventually(() => !node(0).supervisor.has(sessionId));
+    body.finish();
+    const response = await pending;
+    expect(response.status).toBe(200);
+    expect(firstText((await readAllMessages(response))[0]?.result)).toBe('late');
+    expect((await registry.lookup(sessionId))?.owner).toBe('a');
+  });
+
+  it('answers 404 to a request whose session was deleted through another node while its body was arriving', async () => {
+    const registry = await startCluster();
+    const sessionId = await openRawSession(node(0).send);
+    const body = heldBody(rpcRequest('tools/call', { name: 'echo', arguments: { text: 'late' } }));
+    const pending = node(0).send({ ...post('', sessionId), body: body.stream });
+    await body.reading;
+    const deleted = await node(1).send({ method: 'DELETE', headers: { 'mcp-session-id': sessionId } });
+    await deleted.text();
+    expect(deleted.status).toBe(200);
+    await eventually(async () => (await registry.count()) === 0);
+    body.finish();
+    const response = await pending;
+    await response.text();
+    expect(response.status).toBe(404);
+    expect(await registry.count()).toBe(0);
+    expect(nodes.some((each) => each.supervisor.has(sessionId))).toBe(false);
   });
 
   it('keeps the principal binding across nodes', async () => {
