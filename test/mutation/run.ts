@@ -76,6 +76,13 @@ function runSuites(mutation: Mutation | undefined): Promise<RunResult> {
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  // Interrupting the check stops the run in progress too (it has its own process group).
+  const stop = (): void => {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    process.exit(130);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   let killed = false;
   const limit = setTimeout(() => {
     killed = true;
@@ -84,6 +91,8 @@ function runSuites(mutation: Mutation | undefined): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     child.on('exit', () => {
       clearTimeout(limit);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
       if (killed) {
         rmSync(outputDir, { recursive: true, force: true });
         resolve({

@@ -37,9 +37,11 @@ import { getShortestPaths, getSimplePaths, type StatePath } from 'xstate/graph';
 import {
   type SessionEndReason,
   type SessionEvent,
+  type SessionMachine,
   type SessionMachineInput,
   type SessionTimeouts,
   sessionMachine,
+  sessionMachineWithoutLifetime,
 } from '../../machines/session.machine.js';
 import {
   type EndReason,
@@ -101,22 +103,31 @@ export interface ModelVariant {
   readonly name: string;
   /** `createdAt` is 0: times in the paths are milliseconds since admission. */
   readonly input: SessionMachineInput;
+  /** The chart the runtime runs for this configuration, which the paths are generated from. */
+  readonly machine: SessionMachine;
 }
 
-const inputWith = (streamsCountAsActivity: boolean): SessionMachineInput => ({
-  sessionId: 'model',
-  createdAt: 0,
-  timeouts: MODEL_TIMEOUTS,
-  streamsCountAsActivity,
+const variant = (streamsCountAsActivity: boolean, lifetime: boolean): ModelVariant => ({
+  name: `streams ${streamsCountAsActivity ? 'count' : 'uncounted'}${lifetime ? '' : ', no maxLifetime'}`,
+  input: {
+    sessionId: 'model',
+    createdAt: 0,
+    timeouts: lifetime ? MODEL_TIMEOUTS : { ...MODEL_TIMEOUTS, maxLifetime: undefined },
+    streamsCountAsActivity,
+  },
+  machine: lifetime ? sessionMachine : sessionMachineWithoutLifetime,
 });
 
 /**
- * Both settings of `streamsCountAsActivity`: only when streams count does closing the last one make
- * the session idle; only when they do not can a stream be opened (re-entering) or closed while idle.
+ * Both settings of `streamsCountAsActivity` (only when streams count does closing the last one make
+ * the session idle; only when they do not can a stream be opened or closed while idle), with and
+ * without `maxLifetime` (the runtime runs a chart without the lifetime timer when none is set).
  */
 export const MODEL_VARIANTS: readonly ModelVariant[] = [
-  { name: 'streams count', input: inputWith(true) },
-  { name: 'streams uncounted', input: inputWith(false) },
+  variant(true, true),
+  variant(false, true),
+  variant(true, false),
+  variant(false, false),
 ];
 
 /** What a step does, in the spec's terms (see {@link SpecAction}); a `timeout` runs to the next deadline. */
@@ -257,10 +268,12 @@ export function enumerateTransitions(machine: Machine = sessionMachine): Transit
 function takenTransitions(snapshot: SessionSnapshot, event: EventObject): string[] {
   // Eventless transitions taken afterwards in the same macrostep are not reported by
   // getTransitionData; the session machine has none, and the coverage test would list any as missing.
-  return sessionMachine.getTransitionData(snapshot, event as SessionEvent).map((definition) => {
-    const branches = definition.source.transitions.get(definition.eventType) ?? [];
-    return describeTransition(definition, branches.indexOf(definition)).id;
-  });
+  return (snapshot.machine as Machine)
+    .getTransitionData(snapshot, event as SessionEvent)
+    .map((definition) => {
+      const branches = definition.source.transitions.get(definition.eventType) ?? [];
+      return describeTransition(definition, branches.indexOf(definition)).id;
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -473,7 +486,7 @@ interface MachineTrace {
 }
 
 function traceMachine(variant: ModelVariant, events: readonly StampedEvent[]): MachineTrace {
-  let [snapshot] = initialTransition(sessionMachine, variant.input);
+  let [snapshot] = initialTransition(variant.machine, variant.input);
   const visited = new Set<string>();
   const visit = (current: SessionSnapshot): void => {
     for (const node of allNodes) {
@@ -483,7 +496,7 @@ function traceMachine(variant: ModelVariant, events: readonly StampedEvent[]): M
   visit(snapshot);
   const transitions = events.map((event) => {
     const taken = takenTransitions(snapshot, event);
-    [snapshot] = transition(sessionMachine, snapshot, event as SessionEvent);
+    [snapshot] = transition(variant.machine, snapshot, event as SessionEvent);
     visit(snapshot);
     return taken;
   });
@@ -615,7 +628,7 @@ function eventsOfActions(
   variant: ModelVariant,
   actions: readonly ModelAction[],
 ): { events: StampedEvent[]; snapshot: SessionSnapshot } {
-  let [snapshot] = initialTransition(sessionMachine, variant.input);
+  let [snapshot] = initialTransition(variant.machine, variant.input);
   const events: StampedEvent[] = [];
   for (const action of actions) {
     const wanted = JSON.stringify(action);
@@ -623,7 +636,7 @@ function eventsOfActions(
       (candidate) => JSON.stringify(actOf(candidate)) === wanted,
     );
     if (!event) break;
-    [snapshot] = transition(sessionMachine, snapshot, event as SessionEvent);
+    [snapshot] = transition(variant.machine, snapshot, event as SessionEvent);
     events.push(event);
   }
   return { events, snapshot };
@@ -658,8 +671,8 @@ function generate(
       const options = traversalOptions(generator, variant, bounds[generator], fromState);
       const graphPaths =
         generator === 'shortest'
-          ? getShortestPaths(sessionMachine, options)
-          : getSimplePaths(sessionMachine, options);
+          ? getShortestPaths(variant.machine, options)
+          : getSimplePaths(variant.machine, options);
       for (const path of graphPaths) {
         const events = [...start.events, ...eventsOf(path)];
         add(variant, generator, events.map(actOf), events);
