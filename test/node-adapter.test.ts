@@ -186,3 +186,18 @@ describe('writing a web Response to a node response', () => {
     expect(response.headers['x-kept']).toBe('yes');
   });
 });
+
+describe('the node entry point when node refuses to write', () => {
+  it('settles (no rejected promise) and closes the exchange when the headers were already sent', async () => {
+    const { createNodeHandler } = await import('../src/http/node-adapter.js');
+    const handle = createNodeHandler(async () => new Response(null, { status: 202 }));
+    let settled: Promise<void> | undefined;
+    const url = await serve((req, res) => {
+      res.writeHead(204).end();
+      settled = handle(req, res);
+    });
+    const response = await rawRequest(url);
+    expect(response.status).toBe(204);
+    await expect(settled).resolves.toBeUndefined();
+  });
+});

@@ -43,6 +43,13 @@ export function createNodeHandler(
       // The dispatcher answers its own failures; this is a last resort that never leaves a socket hanging.
       response = internalErrorResponse();
     }
-    await writeWebResponse(response, res);
+    try {
+      await writeWebResponse(response, res);
+    } catch {
+      // Node refused to write (headers already sent by someone else, an invalid header): never a
+      // rejected promise that an `http.createServer` callback would leave unhandled.
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    }
   };
 }
