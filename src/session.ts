@@ -248,6 +248,8 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   settlePrepared(): void {
     this.prepared = true;
     this.readyState?.resolve(this.server);
+    // Settled for good: `ready()` answers from `prepared` from now on, so the idle session keeps no promise.
+    this.readyState = undefined;
   }
 
   /** @internal Called by the runtime when the session leaves the live states. */

@@ -1,111 +1,55 @@
 // Node's own uuid v4 (122 random bits from its CSPRNG): the `uuid` package adds 38 modules to every import.
 import { randomUUID } from 'node:crypto';
-import { type Actor, type AnyActorRef, createActor, type InspectionEvent, type Observer } from 'xstate';
+import { type Actor, type AnyActorRef, createActor } from 'xstate';
 import {
   type SessionEndReason,
   type SessionMachineContext,
   type SessionStateName,
+  type SessionTimeouts,
   sessionMachine,
   sessionMachineWithoutLifetime,
 } from '../machines/session.machine.js';
-import {
-  type EndCounts,
-  type RejectionCode,
-  type StateCounts,
-  supervisorMachine,
-} from '../machines/supervisor.machine.js';
-import { capacityExceeded, notAdmitting, principalCapacityExceeded, sessionNotFound } from './errors.js';
-import type { SessionTransitionEvent, SupervisorEvent, SupervisorListener } from './events.js';
-import { type Logger, logTransition } from './logging.js';
-import {
-  type Duration,
-  type ResolvedCoreOptions,
-  resolveCoreOptions,
-  type SupervisorCoreOptions,
-  toMilliseconds,
-} from './options.js';
-import { SessionRegistry } from './registry.js';
-import { type SessionContext, type SessionHost, type SessionInfo, SupervisedSession } from './session.js';
-import { forEachInSlices } from './slices.js';
+import { supervisorMachine } from '../machines/supervisor.machine.js';
+import { notAdmitting, sessionNotFound } from './errors.js';
+import type { SupervisorListener } from './events.js';
+import { type ResolvedCoreOptions, resolveCoreOptions, toMilliseconds } from './options.js';
+import { type SessionActor, type SessionHost, type SessionInfo, SupervisedSession } from './session.js';
+import { type Admission, refusal } from './supervisor/admission.js';
+import { Announcer } from './supervisor/announcer.js';
+import { Drain } from './supervisor/drain.js';
+import { ServerLifecycle } from './supervisor/server-lifecycle.js';
+import { SessionTable } from './supervisor/session-table.js';
+import { readStatistics, type SupervisorStatistics } from './supervisor/statistics.js';
+import type {
+  InspectionObserver,
+  OpenSessionOptions,
+  SessionSupervisorOptions,
+  ShutdownOptions,
+} from './supervisor/types.js';
 
-export type InspectionObserver = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-
-/** Options of {@link createSessionSupervisor}. */
-export interface SessionSupervisorOptions<TServer = unknown> extends SupervisorCoreOptions {
-  /**
-   * Builds the server of one session (for MCP, an `McpServer` or `Server`). Called once per
-   * admitted session, while it is `created`; a throw or rejection ends the session with reason
-   * `failed`. Whatever it returns is closed (`close()`, if it has one) when the session expires.
-   */
-  createServer?: (context: SessionContext) => TServer | Promise<TServer>;
-  /** A pino logger: one line per lifecycle transition, and a child per session bound to its id. */
-  logger?: Logger;
-  /** XState inspection observer given to the supervisor actor and to every session actor. */
-  inspect?: InspectionObserver;
-}
-
-/** Statistics, every field read in O(1). */
-export interface SupervisorStatistics {
-  readonly phase: 'running' | 'draining' | 'stopped';
-  /** Live sessions: created, active or idle (each holds a slot). */
-  readonly liveSessions: number;
-  /** @deprecated Counts live sessions, not `byState.active`: use {@link liveSessions}. */
-  readonly activeSessions: number;
-  readonly maxSessions: number;
-  /** The idle timeout, in ms. */
-  readonly idleTimeout: number;
-  /** @deprecated The original manager's name for {@link idleTimeout}. */
-  readonly sessionTimeout: number;
-  readonly oldestSession: { readonly id: string; readonly createdAt: number } | undefined;
-  readonly newestSession: { readonly id: string; readonly createdAt: number } | undefined;
-  readonly byState: Readonly<StateCounts>;
-  readonly requestsInFlight: number;
-  readonly totals: {
-    readonly admitted: number;
-    readonly rejected: number;
-    readonly evicted: number;
-    /** Ended by a timeout: init, idle or lifetime. */
-    readonly expired: number;
-    readonly deleted: number;
-    readonly failed: number;
-    readonly shutdown: number;
-    readonly disposed: number;
-  };
-  readonly endedByReason: Readonly<EndCounts>;
-}
-
-export interface OpenSessionOptions {
-  metadata?: Record<string, unknown>;
-  /**
-   * Who opens the session (e.g. the subject of a verified token). The session is bound to it, and
-   * `maxSessionsPerPrincipal` counts per principal. Anonymous sessions have none.
-   */
-  principal?: string;
-  /**
-   * @internal For cluster admission and takeover only: the id the cluster registry reserved (a
-   * uuid v4 generated on admission, never client input). Default: a new uuid v4.
-   */
-  sessionId?: string;
-}
-
-export interface ShutdownOptions {
-  /** How long in-flight requests may take before the remaining sessions are retired. Default `'10s'`. */
-  grace?: Duration;
-}
+export type { SupervisorStatistics } from './supervisor/statistics.js';
+export type {
+  InspectionObserver,
+  OpenSessionOptions,
+  SessionSupervisorOptions,
+  ShutdownOptions,
+} from './supervisor/types.js';
 
 type SupervisorActor = Actor<typeof supervisorMachine>;
 
-interface Admission {
-  readonly sessionId: string;
-  readonly metadata: Record<string, unknown> | undefined;
-  readonly principal: string | undefined;
-  rejected: RejectionCode | undefined;
-  /** Set by the supervisor's `startSession` action: the slot is reserved. */
-  approved: boolean;
-}
+/**
+ * Each session actor carries a reference to its handle, so the runtime's actions (entered a state,
+ * build, release) reach the session in O(1) without a lookup by id on the request path.
+ */
+const HANDLE = Symbol('supervisedSession');
 
-const hasClose = (value: unknown): value is { close(): unknown } =>
-  typeof value === 'object' && value !== null && typeof (value as { close?: unknown }).close === 'function';
+type WithHandle<TServer> = { [HANDLE]?: SupervisedSession<TServer> };
+
+interface ActionArgs {
+  readonly context: SessionMachineContext;
+  readonly event: { readonly type: string };
+  readonly self: AnyActorRef;
+}
 
 /**
  * Admits, tracks and retires sessions, with no HTTP attached. Each session is its own XState actor
@@ -126,99 +70,98 @@ const hasClose = (value: unknown): value is { close(): unknown } =>
  */
 export class SessionSupervisor<TServer = unknown> {
   readonly options: ResolvedCoreOptions;
-  private readonly registry = new SessionRegistry<SupervisedSession<TServer>>();
+  private readonly table = new SessionTable<SupervisedSession<TServer>>();
   private readonly actor: SupervisorActor;
   private readonly sessionLogic;
   private readonly host: SessionHost;
-  private readonly logger: Logger | undefined;
   private readonly inspect: InspectionObserver | undefined;
-  private readonly createServer: SessionSupervisorOptions<TServer>['createServer'];
+  private readonly announcer: Announcer;
+  private readonly drain: Drain;
+  private readonly servers: ServerLifecycle<TServer>;
+  /** One frozen object shared by every session's context: timeouts are the same for all. */
+  private readonly timeouts: SessionTimeouts;
   private admission: Admission | undefined;
-  private inFlight = 0;
-  /** Sessions by state, kept by the runtime on each move it is told of: O(1) to read. */
-  private readonly counts: StateCounts = { created: 0, active: 0, idle: 0, expired: 0 };
-  /** Set by the supervisor's drain entry action, before its snapshot shows `draining`. */
-  private draining = false;
   private stopped: Promise<void> | undefined;
-  private readonly listeners = new Set<SupervisorListener>();
   /** Servers `createServer` returned that belong to something else: never closed by a release. */
   protected readonly borrowedServers = new WeakSet<object>();
   /** Refusals after the supervisor actor has stopped, when it can no longer count them itself. */
   private rejectedAfterStop = 0;
-  /** Live sessions per principal, for `maxSessionsPerPrincipal`; principals with none are dropped. */
-  private readonly sessionsByPrincipal = new Map<string, number>();
 
   constructor(options: SessionSupervisorOptions<TServer> = {}) {
     this.options = resolveCoreOptions(options);
-    this.logger = options.logger;
     this.inspect = options.inspect;
-    this.createServer = options.createServer;
     const clock = this.options.clock;
+    const now = (): number => clock.now();
+    const { initTimeout, idleTimeout, maxLifetime, disposeTimeout } = this.options;
+    this.timeouts = Object.freeze({ initTimeout, idleTimeout, maxLifetime, disposeTimeout });
+    this.announcer = new Announcer(options.logger, now);
+    this.drain = new Drain(now);
+    this.servers = new ServerLifecycle({
+      createServer: options.createServer,
+      serverCreated: (session, server) => this.onServerCreated(session, server),
+      borrowed: this.borrowedServers,
+      now,
+    });
+    const table = this.table;
     this.host = {
-      now: () => clock.now(),
-      logger: this.logger,
-      requestStarted: (session) => {
-        this.inFlight += 1;
-        // Idle → active was handled by the move itself; a session kept by streams is busy now.
-        if (session.requestsInFlight === 1) this.registry.markBusy(session as SupervisedSession<TServer>);
-      },
+      now,
+      logger: options.logger,
+      requestStarted: (session) => table.requestStarted(session as SupervisedSession<TServer>),
       requestEnded: (session) => {
-        this.inFlight -= 1;
-        const supervised = session as SupervisedSession<TServer>;
-        if (supervised.requestsInFlight === 0) this.refreshStreamsOnly(supervised);
-        this.retireIfDraining(supervised);
+        table.requestEnded(session as SupervisedSession<TServer>);
+        this.drain.retireIfSettled(session);
       },
-      streamsChanged: (session) => this.refreshStreamsOnly(session as SupervisedSession<TServer>),
+      streamsChanged: (session) => table.refreshStreamsOnly(session as SupervisedSession<TServer>),
     };
+    const handleOf = (self: AnyActorRef): SupervisedSession<TServer> | undefined =>
+      (self as WithHandle<TServer>)[HANDLE];
     const provided = {
       actions: {
-        notifyEntered: (
-          { context, event }: { context: SessionMachineContext; event: { type: string } },
-          { state }: { state: SessionStateName },
-        ) => this.sessionEntered(context, state, event.type),
-        notifyPrepared: ({ context }: { context: SessionMachineContext }) =>
-          this.registry.get(context.sessionId)?.settlePrepared(),
-        prepareServer: ({ context, self }: { context: SessionMachineContext; self: AnyActorRef }) =>
-          this.prepare(context.sessionId, self),
-        releaseServer: ({ context, self }: { context: SessionMachineContext; self: AnyActorRef }) =>
-          this.release(context, self),
+        notifyEntered: ({ event, self, context }: ActionArgs, { state }: { state: SessionStateName }) =>
+          this.sessionEntered(handleOf(self), context, state, event.type),
+        notifyPrepared: ({ self }: ActionArgs) => handleOf(self)?.settlePrepared(),
+        prepareServer: ({ self }: ActionArgs) => {
+          const session = handleOf(self);
+          if (session) this.servers.prepare(session, self);
+        },
+        releaseServer: ({ self, context }: ActionArgs) => {
+          const session = handleOf(self);
+          if (!session) {
+            self.send({ type: 'RELEASED' });
+            return;
+          }
+          // Release steps run inside this transition, before the actor's snapshot shows the end.
+          session.endReason = context.reason;
+          this.servers.release(session, self);
+        },
       },
     };
     // Without a lifetime the chart has no lifetime timer: nothing is armed that could never fire.
     this.sessionLogic =
-      this.options.maxLifetime === undefined
+      maxLifetime === undefined
         ? sessionMachineWithoutLifetime.provide(provided)
         : sessionMachine.provide(provided);
     const logic = supervisorMachine.provide({
       actions: {
-        // The actor is created right after the transition, not inside it: creating one evaluates
-        // its initial `assign`, which xstate forbids inside another actor's custom action.
         startSession: (_, { sessionId }) => {
           if (this.admission?.sessionId === sessionId) this.admission.approved = true;
         },
         rejectAdmission: (_, { sessionId, code }) => {
           if (this.admission?.sessionId === sessionId) this.admission.rejected = code;
-          if (this.listeners.size > 0) this.emit({ type: 'rejected', code, at: clock.now() });
+          if (this.announcer.listened) this.announcer.emit({ type: 'rejected', code, at: now() });
         },
         evictLeastRecentlyActiveIdle: (_, { at }) => {
-          this.registry.leastRecentlyActiveIdle()?.end('evicted', at);
+          table.registry.leastRecentlyActiveIdle()?.end('evicted', at);
         },
         evictLeastRecentlyActiveStreamsOnly: (_, { at }) => {
           // Its streams close with its transport; the client re-initializes on the 404 that follows.
-          this.registry.leastRecentlyActiveStreamsOnly()?.end('evicted', at);
+          table.registry.leastRecentlyActiveStreamsOnly()?.end('evicted', at);
         },
-        retireSettledSessions: () => {
-          this.draining = true;
-          forEachInSlices([...this.registry.live()], (session) => this.retireIfDraining(session));
-        },
-        retireAllSessions: () => {
-          forEachInSlices([...this.registry.live()], (session) => {
-            if (session.isLive) session.end('shutdown', clock.now());
-          });
-        },
+        retireSettledSessions: () => this.drain.begin(table.registry.live()),
+        retireAllSessions: () => this.drain.retireAll(table.registry.live()),
         forgetSession: (_, { sessionId }) => {
-          const session = this.registry.get(sessionId);
-          if (session) this.registry.remove(session);
+          const session = table.get(sessionId);
+          if (session) table.registry.remove(session);
         },
       },
     });
@@ -241,11 +184,12 @@ export class SessionSupervisor<TServer = unknown> {
    * the slot is reserved before this returns; the server is built afterwards (see `ready()`).
    */
   open(options: OpenSessionOptions = {}): SupervisedSession<TServer> {
+    const { clock, retryAfter } = this.options;
     if (this.phase === 'stopped') {
       this.rejectedAfterStop += 1;
-      if (this.listeners.size > 0)
-        this.emit({ type: 'rejected', code: 'draining', at: this.options.clock.now() });
-      throw notAdmitting('stopped', this.options.retryAfter);
+      if (this.announcer.listened)
+        this.announcer.emit({ type: 'rejected', code: 'draining', at: clock.now() });
+      throw notAdmitting('stopped', retryAfter);
     }
     const admission: Admission = {
       sessionId: options.sessionId ?? randomUUID(),
@@ -254,28 +198,24 @@ export class SessionSupervisor<TServer = unknown> {
       rejected: undefined,
       approved: false,
     };
+    const { registry } = this.table;
     this.admission = admission;
     try {
       this.actor.send({
         type: 'ADMIT',
         sessionId: admission.sessionId,
-        at: this.options.clock.now(),
-        idleSessions: this.registry.idle.size,
-        streamsOnlySessions: this.registry.streamsOnly.size,
+        at: clock.now(),
+        idleSessions: registry.idle.size,
+        streamsOnlySessions: registry.streamsOnly.size,
         ...(options.principal === undefined
           ? {}
-          : { principalSessions: this.sessionsByPrincipal.get(options.principal) ?? 0 }),
+          : { principalSessions: this.table.heldBy(options.principal) }),
       });
     } finally {
       this.admission = undefined;
     }
     if (admission.approved) return this.startSession(admission);
-    const { retryAfter, maxSessions, maxSessionsPerPrincipal } = this.options;
-    if (admission.rejected === 'draining') throw notAdmitting('draining', retryAfter);
-    if (admission.rejected === 'principal-capacity' && maxSessionsPerPrincipal !== undefined) {
-      throw principalCapacityExceeded(maxSessionsPerPrincipal, retryAfter);
-    }
-    throw capacityExceeded(maxSessions, retryAfter);
+    throw refusal(admission.rejected, this.options);
   }
 
   /**
@@ -290,15 +230,16 @@ export class SessionSupervisor<TServer = unknown> {
    * ```
    */
   subscribe(listener: SupervisorListener): () => void {
-    this.listeners.add(listener);
+    const { listeners } = this.announcer;
+    listeners.add(listener);
     return () => {
-      this.listeners.delete(listener);
+      listeners.delete(listener);
     };
   }
 
   /** The live session with that id, or `undefined` (unknown, expired or disposed). Not activity. */
   get(sessionId: string): SupervisedSession<TServer> | undefined {
-    const session = this.registry.get(sessionId);
+    const session = this.table.get(sessionId);
     return session?.isLive ? session : undefined;
   }
 
@@ -323,7 +264,7 @@ export class SessionSupervisor<TServer = unknown> {
 
   /** Live sessions, oldest first. O(n): meant for admin views, not for request paths. */
   sessions(): SessionInfo[] {
-    return Array.from(this.registry.live(), (session) => session.info());
+    return Array.from(this.table.registry.live(), (session) => session.info());
   }
 
   /** Number of live sessions, O(1). */
@@ -339,32 +280,21 @@ export class SessionSupervisor<TServer = unknown> {
 
   getStatistics(): SupervisorStatistics {
     const context = this.actor.getSnapshot().context;
-    const oldest = this.registry.oldest();
-    const newest = this.registry.newest();
-    const { ended } = context;
-    return {
+    const { table } = this;
+    return readStatistics({
       phase: this.phase,
-      liveSessions: context.live,
-      activeSessions: context.live,
+      live: context.live,
+      admitted: context.admitted,
+      rejected: context.rejected + this.rejectedAfterStop,
+      ended: context.ended,
+      disposed: context.disposed,
+      byState: table.counts,
+      requestsInFlight: table.inFlight,
       maxSessions: this.options.maxSessions,
       idleTimeout: this.options.idleTimeout,
-      sessionTimeout: this.options.idleTimeout,
-      oldestSession: oldest && { id: oldest.id, createdAt: oldest.createdAt },
-      newestSession: newest && { id: newest.id, createdAt: newest.createdAt },
-      byState: { ...this.counts },
-      requestsInFlight: this.inFlight,
-      totals: {
-        admitted: context.admitted,
-        rejected: context.rejected + this.rejectedAfterStop,
-        evicted: ended.evicted,
-        expired: ended['init-timeout'] + ended['idle-timeout'] + ended.lifetime,
-        deleted: ended.deleted,
-        failed: ended.failed,
-        shutdown: ended.shutdown,
-        disposed: context.disposed,
-      },
-      endedByReason: { ...ended },
-    };
+      oldest: table.registry.oldest(),
+      newest: table.registry.newest(),
+    });
   }
 
   /**
@@ -388,20 +318,22 @@ export class SessionSupervisor<TServer = unknown> {
     return this.stopped;
   }
 
+  /**
+   * Extension point for embedding layers: runs after `createServer`, before the session counts as
+   * prepared (a throw ends the session with reason `failed`). The MCP layer connects the session's
+   * transport here and registers its release in `session.cleanups`.
+   */
+  protected async onServerCreated(_session: SupervisedSession<TServer>, _server: TServer): Promise<void> {}
+
   private startSession(admission: Admission): SupervisedSession<TServer> {
     const { sessionId, metadata, principal } = admission;
-    const createdAt = this.options.clock.now();
-    const { initTimeout, idleTimeout, maxLifetime, disposeTimeout, streamsCountAsActivity } = this.options;
-    const actor = createActor(this.sessionLogic, {
-      id: `session:${sessionId}`,
-      input: {
-        sessionId,
-        createdAt,
-        timeouts: { initTimeout, idleTimeout, maxLifetime, disposeTimeout },
-        streamsCountAsActivity,
-      },
-      clock: this.options.clock,
-      ...(this.inspect ? { inspect: this.inspect } : {}),
+    const { clock, streamsCountAsActivity } = this.options;
+    const createdAt = clock.now();
+    const actor: SessionActor = createActor(this.sessionLogic, {
+      // Named for the inspector only: a per-session string is memory nobody reads otherwise.
+      ...(this.inspect ? { id: `session:${sessionId}`, inspect: this.inspect } : {}),
+      input: { sessionId, createdAt, timeouts: this.timeouts, streamsCountAsActivity },
+      clock,
     });
     const session = new SupervisedSession<TServer>(
       sessionId,
@@ -411,36 +343,26 @@ export class SessionSupervisor<TServer = unknown> {
       actor,
       this.host,
     );
-    this.registry.add(session);
-    this.counts.created += 1;
-    if (principal !== undefined) {
-      this.sessionsByPrincipal.set(principal, (this.sessionsByPrincipal.get(principal) ?? 0) + 1);
-    }
+    (actor as WithHandle<TServer>)[HANDLE] = session;
+    this.table.add(session);
     actor.start();
     return session;
   }
 
-  private sessionEntered(context: SessionMachineContext, to: SessionStateName, trigger: string): void {
-    const session = this.registry.get(context.sessionId);
+  private sessionEntered(
+    session: SupervisedSession<TServer> | undefined,
+    context: SessionMachineContext,
+    to: SessionStateName,
+    trigger: string,
+  ): void {
     if (!session) return;
-    const from = session.state;
-    if (to === 'idle') this.registry.markIdle(session);
-    if (from === to) {
+    const from = this.table.moved(session, to);
+    if (from === undefined) {
       // The initial `created` was counted by admission itself; `idle` re-entered restarts its timer.
-      if (to === 'created') this.announce(session, context, undefined, to, trigger);
+      if (to === 'created') this.announcer.transition(session, context, undefined, to, trigger);
       return;
     }
-    session.state = to;
-    this.counts[from as keyof StateCounts] -= 1;
-    if (to !== 'disposed') this.counts[to] += 1;
-    if (to === 'active') this.refreshStreamsOnly(session);
-    if (to === 'expired') {
-      this.registry.markEnded(session);
-      // Requests still open die with the session; their late `done()` calls are no-ops.
-      this.inFlight -= session.requestsInFlight;
-      this.releasePrincipalSlot(session.principal);
-      session.settleEnded();
-    }
+    if (to === 'expired') session.settleEnded();
     if (to === 'disposed') {
       session.settleDisposed({
         sessionId: context.sessionId,
@@ -450,172 +372,13 @@ export class SessionSupervisor<TServer = unknown> {
         requests: session.requests,
       });
     }
-    this.announce(session, context, from, to, trigger);
+    this.announcer.transition(session, context, from, to, trigger);
     if (to === 'expired') {
       this.actor.send({ type: 'SESSION.ENDED', sessionId: session.id, reason: context.reason ?? 'failed' });
     } else if (to === 'disposed') {
       this.actor.send({ type: 'SESSION.DISPOSED', sessionId: session.id });
     } else if (to === 'idle') {
-      this.retireIfDraining(session);
+      this.drain.retireIfSettled(session);
     }
-  }
-
-  /**
-   * Keeps the second eviction order: an active session with no request in flight is kept active by
-   * its open streams only, and moves to the most recent end on each such activity.
-   */
-  private refreshStreamsOnly(session: SupervisedSession<TServer>): void {
-    if (session.state !== 'active') return;
-    if (session.requestsInFlight === 0 && session.openStreams > 0) this.registry.markStreamsOnly(session);
-    else this.registry.markBusy(session);
-  }
-
-  private releasePrincipalSlot(principal: string | undefined): void {
-    if (principal === undefined) return;
-    const held = (this.sessionsByPrincipal.get(principal) ?? 1) - 1;
-    if (held > 0) this.sessionsByPrincipal.set(principal, held);
-    else this.sessionsByPrincipal.delete(principal);
-  }
-
-  /** Logs the transition and tells the subscribers; builds nothing when nobody listens. */
-  private announce(
-    session: SupervisedSession<TServer>,
-    context: SessionMachineContext,
-    from: SessionStateName | undefined,
-    to: SessionStateName,
-    trigger: string,
-  ): void {
-    if (!this.logger && this.listeners.size === 0) return;
-    const event: SessionTransitionEvent = {
-      type: 'transition',
-      sessionId: context.sessionId,
-      from,
-      to,
-      reason: context.reason,
-      trigger,
-      at: this.options.clock.now(),
-      createdAt: context.createdAt,
-      lastActivityAt: session.lastActivityAt,
-      requests: session.requests,
-      releaseIncomplete: context.releaseIncomplete,
-    };
-    if (this.logger) logTransition(this.logger, event);
-    this.emit(event);
-  }
-
-  private emit(event: SupervisorEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        // A faulty observer must not break the lifecycle of the sessions it observes.
-        this.logger?.error({ err: error }, 'a supervisor event listener threw');
-      }
-    }
-  }
-
-  /**
-   * The `prepareServer` entry action: builds the server outside the machine and reports back with
-   * `PREPARED` or `PREPARE.FAILED` (no child actor, no AbortController per session). A session that
-   * ended meanwhile hears nothing; what was built for it is released here.
-   */
-  private prepare(sessionId: string, self: AnyActorRef): void {
-    const session = this.registry.get(sessionId);
-    if (!session) return;
-    this.build(session).then(
-      () => {
-        if (session.isLive) self.send({ type: 'PREPARED' });
-      },
-      (error: unknown) => {
-        if (session.isLive) self.send({ type: 'PREPARE.FAILED', at: this.options.clock.now(), error });
-      },
-    );
-  }
-
-  private async build(session: SupervisedSession<TServer>): Promise<void> {
-    let server: TServer | undefined;
-    try {
-      server = this.createServer ? await this.createServer(session.context) : undefined;
-      if (session.isLive && server !== undefined) await this.onServerCreated(session, server);
-    } catch (error) {
-      session.logger?.error({ err: error }, 'building the session server failed');
-      // Left for the session's own release, which runs under `disposeTimeout` once the failure
-      // has moved it to `expired`.
-      if (session.isLive) session.server = server;
-      else this.releaseLate(session, server);
-      throw error;
-    }
-    if (!session.isLive) {
-      // The session ended (init timeout, shutdown) while its server was being built: its release
-      // has already run, so nothing else will ever close what was built for it.
-      this.releaseLate(session, server);
-      return;
-    }
-    // `ready()` resolves when the machine takes the `PREPARED` report (notifyPrepared).
-    session.server = server;
-  }
-
-  /**
-   * The `releaseServer` entry action: releases outside the machine and reports `RELEASED` or
-   * `RELEASE.FAILED`. A session that holds nothing is reported released at once (the event is
-   * queued behind the current transition, so the machine still passes through `expired`).
-   */
-  private release(context: SessionMachineContext, self: AnyActorRef): void {
-    const session = this.registry.get(context.sessionId);
-    // Release steps run inside this transition, before the actor's snapshot shows the end.
-    if (session) session.endReason = context.reason;
-    if (!session || (session.cleanups === undefined && session.server === undefined)) {
-      self.send({ type: 'RELEASED' });
-      return;
-    }
-    this.releaseResources(session).then(
-      () => {
-        if (session.state === 'expired') self.send({ type: 'RELEASED' });
-      },
-      (error: unknown) => {
-        if (session.state === 'expired') self.send({ type: 'RELEASE.FAILED', error });
-      },
-    );
-  }
-
-  /** Releases what arrived after the session's own release ran; failures are logged there. */
-  private releaseLate(session: SupervisedSession<TServer>, server: TServer | undefined): void {
-    this.releaseResources(session, server).catch(() => {});
-  }
-
-  /**
-   * Extension point for embedding layers: runs after `createServer`, before the session counts as
-   * prepared (a throw ends the session with reason `failed`). The MCP layer connects the session's
-   * transport here and registers its release in `session.cleanups`.
-   */
-  protected async onServerCreated(_session: SupervisedSession<TServer>, _server: TServer): Promise<void> {}
-
-  /**
-   * Runs the session's cleanups (last registered first), then closes its server. Every step runs
-   * even if an earlier one fails; the first failure is rethrown so the session is marked as not
-   * fully released.
-   */
-  private async releaseResources(session: SupervisedSession<TServer>, server?: TServer): Promise<void> {
-    const steps = [...(session.cleanups ?? []).reverse()];
-    session.cleanups = undefined;
-    const target = server ?? session.server;
-    session.server = undefined;
-    if (hasClose(target) && !this.borrowedServers.has(target)) steps.push(() => target.close());
-    let failure: unknown;
-    for (const step of steps) {
-      try {
-        await step();
-      } catch (error) {
-        failure ??= error;
-        session.logger?.error({ err: error }, 'releasing a session resource failed');
-      }
-    }
-    if (failure !== undefined) throw failure;
-  }
-
-  /** During a drain, a session with no request in flight has nothing left to finish. */
-  private retireIfDraining(session: SupervisedSession<TServer>): void {
-    if (!this.draining || !session.isLive || session.requestsInFlight > 0) return;
-    session.end('shutdown', this.options.clock.now());
   }
 }
