@@ -3,11 +3,11 @@
  * `authenticate` (401) refuse a 2026-07-28 request with exactly the answer a 2025-era one gets, on
  * every entry point; a well-formed request of either era is served (the modern one without a session).
  */
-import http from 'node:http';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SupervisorError } from '../src/index.js';
 import { createV2Server, ENTRY_POINTS, type Served, serveEras } from './fixtures/eras.js';
+import { type RawAnswer, rawRequest } from './support/raw-http.js';
 
 const MAX_BODY_BYTES = 2_048;
 const TOKEN = 'Bearer let-me-in';
@@ -42,31 +42,6 @@ const LEGS = {
   modern: { body: modernBody, headers: { 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list' } },
 } as const;
 
-interface Answer {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** A raw POST over node:http, so that `Host` can be forged. */
-function post(url: URL, headers: Record<string, string>, body: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: 'POST', headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
 interface Case {
   readonly name: string;
   readonly status: number;
@@ -83,7 +58,7 @@ const BAD_INPUT: readonly Case[] = [
   { name: 'no credentials', status: 401, omit: 'authorization' },
 ];
 
-function send(served: Served, leg: keyof typeof LEGS, testCase: Partial<Case> = {}): Promise<Answer> {
+function send(served: Served, leg: keyof typeof LEGS, testCase: Partial<Case> = {}): Promise<RawAnswer> {
   const headers: Record<string, string> = {
     host: served.url.host,
     accept: 'application/json, text/event-stream',
@@ -93,7 +68,11 @@ function send(served: Served, leg: keyof typeof LEGS, testCase: Partial<Case> = 
     ...testCase.headers,
   };
   if (testCase.omit !== undefined) delete headers[testCase.omit];
-  return post(served.url, headers, JSON.stringify(LEGS[leg].body(testCase.padding)));
+  return rawRequest(
+    served.url,
+    { method: 'POST', headers },
+    JSON.stringify(LEGS[leg].body(testCase.padding)),
+  );
 }
 
 describe.each(ENTRY_POINTS)('the gate in front of both eras, on %s', (entry) => {

@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSessionSupervisor } from '../src/index.js';
 import { type Served, serveEras } from './fixtures/eras.js';
 import { serveConformance } from './fixtures/serve.js';
+import { initializeBody } from './support/http-harness.js';
 
+/** The revision `initializeBody` asks for: the first with priming events and `closeSSEStream`. */
 const VERSION = '2025-11-25';
 const RETRY_MS = 250;
 
@@ -42,20 +44,7 @@ function parseSse(text: string): SseEvent[] {
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
 async function openSession(url: string): Promise<Record<string, string>> {
-  const init = await fetch(url, {
-    method: 'POST',
-    headers: HEADERS,
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: VERSION,
-        capabilities: {},
-        clientInfo: { name: 'polling-test', version: '1' },
-      },
-    }),
-  });
+  const init = await fetch(url, { method: 'POST', headers: HEADERS, body: initializeBody(1) });
   await init.text();
   const headers = {
     ...HEADERS,

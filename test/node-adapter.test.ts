@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodeRequestView, RawHeaders } from '../src/http/node-request.js';
 import { writeWebResponse } from '../src/http/node-response.js';
+import { rawRequest } from './support/raw-http.js';
 
 const servers: http.Server[] = [];
 
@@ -18,29 +19,6 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/** A raw request, so headers arrive as the server sent them and nothing is re-framed. */
-function rawRequest(
-  url: string,
-  options: http.RequestOptions = {},
-  body?: string,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(url, { agent: false, ...options }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
 }
 
 describe('the Request view of a node request', () => {
