@@ -100,11 +100,12 @@ describe('the SDK as a peer dependency, on the packed package', () => {
   let dir: string;
   let v2Only: string;
   let v1Only: string;
+  let noSdk: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mcp-peers-'));
     const tarball = await packLibrary(dir);
-    [v2Only, v1Only] = await Promise.all([
+    [v2Only, v1Only, noSdk] = await Promise.all([
       consumer(dir, 'v2-only', {
         'mcp-session-supervisor': `file:${tarball}`,
         [SDK_V2]: await devVersion(SDK_V2),
@@ -113,6 +114,7 @@ describe('the SDK as a peer dependency, on the packed package', () => {
         'mcp-session-supervisor': `file:${tarball}`,
         [SDK_V1]: await devVersion(SDK_V1),
       }),
+      consumer(dir, 'no-sdk', { 'mcp-session-supervisor': `file:${tarball}` }),
     ]);
   }, 3 * STEP_TIMEOUT_MS);
 
@@ -148,12 +150,28 @@ describe('the SDK as a peer dependency, on the packed package', () => {
     const script = `
 import { createSessionSupervisor } from 'mcp-session-supervisor';
 const errors = [];
-const logger = { error: (o) => errors.push(o.err), warn() {}, info() {}, debug() {}, child() { return logger; } };
+const logger = { error: (o) => errors.push(o.err), warn() {}, info() {}, debug() {}, isLevelEnabled: () => true, child() { return logger; } };
 const supervisor = createSessionSupervisor({ logger, modern: { fetch: async () => new Response(null, { status: 204 }) } });
 const answer = await supervisor.fetch(new Request('http://127.0.0.1/mcp', { method: 'GET' }));
 await supervisor.shutdown({ grace: 0 });
 console.log(answer.status, errors.map((e) => e.code + ' ' + e.data?.package).join(','));
 `;
     expect(await runScript(v1Only, script)).toBe(`500 missing-peer-dependency ${SDK_V2}`);
+  });
+
+  it('with no SDK at all, a session fails with a typed error naming both packages', async () => {
+    const script = `
+import { createSessionSupervisor } from 'mcp-session-supervisor';
+const errors = [];
+const logger = { error: (o) => o?.err && errors.push(o.err), warn: (o) => o?.err && errors.push(o.err), info() {}, debug() {}, isLevelEnabled: () => true, child() { return logger; } };
+const server = { connect: async () => {}, close: async () => {} };
+const supervisor = createSessionSupervisor({ logger, createServer: () => server });
+const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } } };
+const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const answer = await supervisor.fetch(new Request('http://127.0.0.1/mcp', { method: 'POST', headers, body: JSON.stringify(init) }));
+await supervisor.shutdown({ grace: 0 });
+console.log(answer.status, errors.map((e) => e.code + ' ' + e.data?.packages?.join('+')).join(','));
+`;
+    expect(await runScript(noSdk, script)).toBe(`500 sdk-not-installed ${SDK_V1}+${SDK_V2}`);
   });
 });
