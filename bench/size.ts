@@ -173,9 +173,9 @@ try {
       code: "const { RedisClusterRegistry } = await import('mcp-session-supervisor/cluster'); new RedisClusterRegistry()",
     },
     {
-      feature: '/live-view (no peer)',
-      peer: undefined,
-      code: "const { createLiveView } = await import('mcp-session-supervisor/live-view'); if (typeof createLiveView !== 'function') throw new Error('no createLiveView')",
+      feature: '/live-view',
+      peer: 'elkjs',
+      code: "const { createSessionSupervisor } = await import('mcp-session-supervisor'); const { createLiveView } = await import('mcp-session-supervisor/live-view'); createLiveView(createSessionSupervisor())",
     },
   ].map((entry) => ({ ...entry, outcome: featureWithoutPeer(withLibrary, entry.code) }));
 
