@@ -25,6 +25,11 @@ export interface SessionTimeouts {
   /** Absolute lifetime; `undefined` means unbounded. */
   readonly maxLifetime: number | undefined;
   readonly disposeTimeout: number;
+  /**
+   * Idle time after which a session with nothing open hibernates (its actor is persisted and
+   * stopped by the runtime); `undefined`: never. Only the hibernating charts read it.
+   */
+  readonly hibernateAfter?: number | undefined;
 }
 
 export interface SessionMachineInput {
@@ -88,7 +93,13 @@ export type SessionEvent =
   | { type: 'PREPARE.FAILED'; at?: number; error?: unknown }
   /** The runtime released every resource of the ended session. */
   | { type: 'RELEASED' }
-  | { type: 'RELEASE.FAILED'; error?: unknown };
+  | { type: 'RELEASE.FAILED'; error?: unknown }
+  /**
+   * A hibernated session's actor was restored from its persisted snapshot at `at` (a request came,
+   * or its idle deadline did): the idle timer is re-armed with what remains of it, since persisted
+   * snapshots keep no pending timers (xstate #5331).
+   */
+  | { type: 'WAKE'; at: number };
 
 type Counts = Pick<SessionMachineContext, 'requestsInFlight' | 'openStreams' | 'streamsCountAsActivity'>;
 
@@ -162,6 +173,8 @@ const session = setup({
       endedAt: event.type === 'PREPARE.FAILED' && event.at !== undefined ? event.at : context.lastActivityAt,
     })),
     markReleaseIncomplete: assign({ releaseIncomplete: true }),
+    /** The runtime persists the snapshot, stops the actor and releases the server and transport. */
+    hibernate: () => {},
   },
   guards: {
     isPrepared: ({ context }) => context.prepared,
@@ -174,10 +187,17 @@ const session = setup({
     lastStreamClosing: ({ context }) =>
       context.streamsCountAsActivity && context.openStreams === 1 && context.requestsInFlight === 0,
     streamsCountAsActivity: ({ context }) => context.streamsCountAsActivity,
+    /** Nothing the session holds would be lost by releasing its server: no stream open. */
+    nothingOpen: ({ context }) => context.openStreams === 0 && context.requestsInFlight === 0,
   },
   delays: {
     initTimeout: ({ context }) => context.timeouts.initTimeout,
-    idleTimeout: ({ context }) => context.timeouts.idleTimeout,
+    // After a wake-up, what remains of the idle time since the last activity.
+    idleTimeout: ({ context, event }) =>
+      event?.type === 'WAKE'
+        ? Math.max(0, context.lastActivityAt + context.timeouts.idleTimeout - event.at)
+        : context.timeouts.idleTimeout,
+    hibernateAfter: ({ context }) => context.timeouts.hibernateAfter ?? MAX_TIMER_DELAY,
     maxLifetime: ({ context }) => context.timeouts.maxLifetime ?? MAX_TIMER_DELAY,
     disposeTimeout: ({ context }) => context.timeouts.disposeTimeout,
   },
@@ -203,68 +223,98 @@ const outputOf = ({ context }: { context: SessionMachineContext }): SessionOutpu
   requests: context.requests,
 });
 
+const created = session.createStateConfig({
+  entry: [{ type: 'notifyEntered', params: { state: 'created' } }, 'prepareServer'],
+  after: {
+    initTimeout: { target: '#session.expired', actions: 'endBecauseInitTimedOut' },
+  },
+  on: {
+    PREPARED: { guard: 'notPrepared', actions: ['markPrepared', 'notifyPrepared'] },
+    'PREPARE.FAILED': {
+      guard: 'notPrepared',
+      target: '#session.expired',
+      actions: 'endBecausePreparationFailed',
+    },
+    // Ignored until prepared: a handshake cannot have completed without its server.
+    INITIALIZED: [
+      { guard: and(['isPrepared', 'isBusy']), target: 'active', actions: 'touch' },
+      { guard: 'isPrepared', target: 'idle', actions: 'touch' },
+    ],
+    'REQUEST.START': { actions: 'startRequest' },
+    'REQUEST.END': { guard: 'hasRequestInFlight', actions: 'endRequest' },
+    'STREAM.OPEN': { actions: 'openStream' },
+    'STREAM.CLOSE': { guard: 'hasOpenStream', actions: 'closeStream' },
+  },
+});
+
+const active = session.createStateConfig({
+  entry: { type: 'notifyEntered', params: { state: 'active' } },
+  on: {
+    'REQUEST.START': { actions: 'startRequest' },
+    'REQUEST.END': [
+      { guard: 'lastRequestEnding', target: 'idle', actions: 'endRequest' },
+      { guard: 'hasRequestInFlight', actions: 'endRequest' },
+    ],
+    'STREAM.OPEN': { actions: 'openStream' },
+    'STREAM.CLOSE': [
+      { guard: 'lastStreamClosing', target: 'idle', actions: 'closeStream' },
+      { guard: 'hasOpenStream', actions: 'closeStream' },
+    ],
+  },
+});
+
+const idle = session.createStateConfig({
+  entry: { type: 'notifyEntered', params: { state: 'idle' } },
+  after: {
+    idleTimeout: { target: '#session.expired', actions: 'endBecauseIdleTimedOut' },
+  },
+  on: {
+    'REQUEST.START': { target: 'active', actions: 'startRequest' },
+    'STREAM.OPEN': [
+      { guard: 'streamsCountAsActivity', target: 'active', actions: 'openStream' },
+      // An uncounted stream is still client activity: restart the idle timer.
+      { target: 'idle', reenter: true, actions: 'openStream' },
+    ],
+    // Only uncounted streams can be open here; closing one is activity too.
+    'STREAM.CLOSE': { guard: 'hasOpenStream', target: 'idle', reenter: true, actions: 'closeStream' },
+  },
+});
+
+/**
+ * `idle` for sessions that hibernate: still `idle` for capacity, LRU order and the idle timeout,
+ * with an `awake` sub-state (server and transport held) and a `hibernated` one (the runtime keeps
+ * only the persisted snapshot). `WAKE` re-enters `idle`, re-arming the idle timer with what is left.
+ */
+const hibernatingIdle = session.createStateConfig({
+  ...idle,
+  initial: 'awake',
+  states: {
+    awake: {
+      after: {
+        hibernateAfter: { guard: 'nothingOpen', target: 'hibernated' },
+      },
+    },
+    hibernated: {
+      entry: 'hibernate',
+      on: {
+        WAKE: { target: '#session.live.idle', reenter: true },
+      },
+    },
+  },
+});
+
 /** `created → active ⇄ idle`: the states that hold a slot and serve requests. */
 const live = session.createStateConfig({
   initial: 'created',
   on: {
     CLOSE: { target: '#session.expired', actions: 'endBecauseClosed' },
   },
-  states: {
-    created: {
-      entry: [{ type: 'notifyEntered', params: { state: 'created' } }, 'prepareServer'],
-      after: {
-        initTimeout: { target: '#session.expired', actions: 'endBecauseInitTimedOut' },
-      },
-      on: {
-        PREPARED: { guard: 'notPrepared', actions: ['markPrepared', 'notifyPrepared'] },
-        'PREPARE.FAILED': {
-          guard: 'notPrepared',
-          target: '#session.expired',
-          actions: 'endBecausePreparationFailed',
-        },
-        // Ignored until prepared: a handshake cannot have completed without its server.
-        INITIALIZED: [
-          { guard: and(['isPrepared', 'isBusy']), target: 'active', actions: 'touch' },
-          { guard: 'isPrepared', target: 'idle', actions: 'touch' },
-        ],
-        'REQUEST.START': { actions: 'startRequest' },
-        'REQUEST.END': { guard: 'hasRequestInFlight', actions: 'endRequest' },
-        'STREAM.OPEN': { actions: 'openStream' },
-        'STREAM.CLOSE': { guard: 'hasOpenStream', actions: 'closeStream' },
-      },
-    },
-    active: {
-      entry: { type: 'notifyEntered', params: { state: 'active' } },
-      on: {
-        'REQUEST.START': { actions: 'startRequest' },
-        'REQUEST.END': [
-          { guard: 'lastRequestEnding', target: 'idle', actions: 'endRequest' },
-          { guard: 'hasRequestInFlight', actions: 'endRequest' },
-        ],
-        'STREAM.OPEN': { actions: 'openStream' },
-        'STREAM.CLOSE': [
-          { guard: 'lastStreamClosing', target: 'idle', actions: 'closeStream' },
-          { guard: 'hasOpenStream', actions: 'closeStream' },
-        ],
-      },
-    },
-    idle: {
-      entry: { type: 'notifyEntered', params: { state: 'idle' } },
-      after: {
-        idleTimeout: { target: '#session.expired', actions: 'endBecauseIdleTimedOut' },
-      },
-      on: {
-        'REQUEST.START': { target: 'active', actions: 'startRequest' },
-        'STREAM.OPEN': [
-          { guard: 'streamsCountAsActivity', target: 'active', actions: 'openStream' },
-          // An uncounted stream is still client activity: restart the idle timer.
-          { target: 'idle', reenter: true, actions: 'openStream' },
-        ],
-        // Only uncounted streams can be open here; closing one is activity too.
-        'STREAM.CLOSE': { guard: 'hasOpenStream', target: 'idle', reenter: true, actions: 'closeStream' },
-      },
-    },
-  },
+  states: { created, active, idle },
+});
+
+const hibernatingLive = session.createStateConfig({
+  ...live,
+  states: { created, active, idle: hibernatingIdle },
 });
 
 /** Releasing: answers 404 from now on; done when the runtime reports `RELEASED` or the deadline passes. */
@@ -331,3 +381,36 @@ export const sessionMachineWithoutLifetime = session.createMachine({
 
 /** The session chart for the given timeouts: the lifetime timer only when a lifetime is set. */
 export type SessionMachine = typeof sessionMachine | typeof sessionMachineWithoutLifetime;
+
+/** Any of the session charts the runtime may run (with or without lifetime, hibernating or not). */
+export type AnySessionMachine =
+  | SessionMachine
+  | typeof hibernatingSessionMachine
+  | typeof hibernatingSessionMachineWithoutLifetime;
+
+/** {@link sessionMachine} whose idle sessions hibernate after `hibernateAfter` (see `hibernatingIdle`). */
+export const hibernatingSessionMachine = session.createMachine({
+  id: 'session',
+  context: initialContext,
+  initial: 'live',
+  states: {
+    live: {
+      ...hibernatingLive,
+      after: {
+        maxLifetime: { target: '#session.expired', actions: 'endBecauseLifetimeReached' },
+      },
+    },
+    expired,
+    disposed,
+  },
+  output: outputOf,
+});
+
+/** {@link hibernatingSessionMachine} without the `maxLifetime` timer. */
+export const hibernatingSessionMachineWithoutLifetime = session.createMachine({
+  id: 'session',
+  context: initialContext,
+  initial: 'live',
+  states: { live: hibernatingLive, expired, disposed },
+  output: outputOf,
+});

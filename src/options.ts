@@ -25,6 +25,12 @@ export interface SupervisorCoreOptions {
   retryAfter?: Duration;
   /** Most live sessions one principal may hold (see `open({ principal })`). Default: no limit. */
   maxSessionsPerPrincipal?: number;
+  /**
+   * Idle time after which a session with nothing open hibernates: only its persisted actor snapshot
+   * is kept (about 1 KB); its actor, server and transport are released, and rebuilt on its next
+   * request. Default: never.
+   */
+  hibernateAfter?: Duration;
   /** Time source for timers and timestamps. Default: wall clock with unref'd timers. */
   clock?: Clock;
 }
@@ -39,6 +45,7 @@ export interface ResolvedCoreOptions {
   readonly streamsCountAsActivity: boolean;
   readonly retryAfter: number;
   readonly maxSessionsPerPrincipal: number | undefined;
+  readonly hibernateAfter: number | undefined;
   readonly clock: Clock;
 }
 
@@ -142,6 +149,10 @@ export function resolveCoreOptions(options: SupervisorCoreOptions): ResolvedCore
     whenFull,
     streamsCountAsActivity,
     maxSessionsPerPrincipal,
+    hibernateAfter:
+      options.hibernateAfter === undefined
+        ? undefined
+        : toMilliseconds('hibernateAfter', options.hibernateAfter),
     clock,
   };
 }

@@ -1,7 +1,7 @@
 import type { Actor } from 'xstate';
 import type {
+  AnySessionMachine,
   SessionEndReason,
-  SessionMachine,
   SessionOutput,
   SessionStateName,
 } from '../machines/session.machine.js';
@@ -28,6 +28,12 @@ export interface SessionContext {
   readonly metadata: Readonly<Record<string, unknown>> | undefined;
   /** A child of the supervisor's logger bound to `sessionId` (created on first use). */
   readonly logger: Logger | undefined;
+  /**
+   * True when the server is being rebuilt for a session that hibernated: its handshake is replayed,
+   * but server state changed after the handshake (log level, subscriptions, pending server→client
+   * requests) is not restored.
+   */
+  readonly restored?: boolean;
 }
 
 /** The runtime side a session needs; implemented by the supervisor. */
@@ -38,9 +44,11 @@ export interface SessionHost {
   requestEnded(session: SupervisedSession<unknown>): void;
   /** A stream opened or closed: the session may have become (or stopped being) kept only by streams. */
   streamsChanged(session: SupervisedSession<unknown>): void;
+  /** Restores a hibernated session's actor (synchronously) before anything is sent to it. */
+  awaken(session: SupervisedSession<unknown>): void;
 }
 
-export type SessionActor = Actor<SessionMachine>;
+export type SessionActor = Actor<AnySessionMachine>;
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -82,6 +90,15 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   lessRecent: RegistryEntry | undefined = undefined;
   moreRecent: RegistryEntry | undefined = undefined;
   recencyList: RecencyList<RegistryEntry> | undefined = undefined;
+  /**
+   * Set while the session hibernates: its persisted snapshot (JSON) and the clock handle of its
+   * wake-up at the idle deadline. Its actor is stopped; {@link SessionHost.awaken} restores it.
+   */
+  hibernation: { snapshot: string; wakeUp: unknown } | undefined = undefined;
+  /** Set while a woken session's server is being rebuilt; concurrent requests share it. */
+  waking: Promise<void> | undefined = undefined;
+  /** True while `createServer` rebuilds the server of a woken session. */
+  restoring = false;
   /** Why the session ended, set as it starts releasing; `undefined` while it is live. */
   endReason: SessionEndReason | undefined = undefined;
   /** Release steps registered by the embedding layer (transport, event store), run last-in first-out. */
@@ -107,7 +124,8 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
     readonly metadata: Readonly<Record<string, unknown>> | undefined,
     /** Who opened the session; requests from anyone else are answered as if it did not exist. */
     readonly principal: string | undefined,
-    readonly actor: SessionActor,
+    /** Replaced when a hibernated session wakes up (a new actor from its persisted snapshot). */
+    public actor: SessionActor,
     private readonly host: SessionHost,
   ) {
     this.lastActivity = createdAt;
@@ -150,7 +168,7 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   }
 
   get context(): SessionContext {
-    return { sessionId: this.id, metadata: this.metadata, logger: this.logger };
+    return { sessionId: this.id, metadata: this.metadata, logger: this.logger, restored: this.restoring };
   }
 
   info(): SessionInfo {
@@ -172,6 +190,7 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
    */
   beginRequest(): () => void {
     this.assertLive();
+    if (this.hibernation) this.host.awaken(this as SupervisedSession<unknown>);
     const at = this.host.now();
     this.started += 1;
     this.lastActivity = at;
@@ -198,6 +217,7 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   /** Counts an open GET (SSE) stream until the returned function is called. */
   openStream(): () => void {
     this.assertLive();
+    if (this.hibernation) this.host.awaken(this as SupervisedSession<unknown>);
     const at = this.host.now();
     this.lastActivity = at;
     this.streams += 1;
@@ -218,6 +238,7 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
 
   /** @internal Ends the session (the supervisor's `close`); the machine records the exact request total. */
   end(reason: SessionEndReason, at: number): void {
+    if (this.hibernation) this.host.awaken(this as SupervisedSession<unknown>);
     this.actor.send({ type: 'CLOSE', reason, at, requests: this.started });
   }
 
@@ -250,6 +271,11 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
     this.readyState?.resolve(this.server);
     // Settled for good: `ready()` answers from `prepared` from now on, so the idle session keeps no promise.
     this.readyState = undefined;
+  }
+
+  /** @internal The server was released for hibernation: `ready()` waits for its rebuild. */
+  settleHibernated(): void {
+    this.prepared = false;
   }
 
   /** @internal Called by the runtime when the session leaves the live states. */

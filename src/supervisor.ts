@@ -2,6 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Actor, type AnyActorRef, createActor } from 'xstate';
 import {
+  hibernatingSessionMachine,
+  hibernatingSessionMachineWithoutLifetime,
   type SessionEndReason,
   type SessionMachineContext,
   type SessionStateName,
@@ -17,6 +19,7 @@ import { type SessionActor, type SessionHost, type SessionInfo, SupervisedSessio
 import { type Admission, refusal } from './supervisor/admission.js';
 import { Announcer } from './supervisor/announcer.js';
 import { Drain } from './supervisor/drain.js';
+import { Hibernation } from './supervisor/hibernation.js';
 import { ServerLifecycle } from './supervisor/server-lifecycle.js';
 import { SessionTable } from './supervisor/session-table.js';
 import { readStatistics, type SupervisorStatistics } from './supervisor/statistics.js';
@@ -78,6 +81,7 @@ export class SessionSupervisor<TServer = unknown> {
   private readonly announcer: Announcer;
   private readonly drain: Drain;
   private readonly servers: ServerLifecycle<TServer>;
+  private readonly hibernation: Hibernation;
   /** One frozen object shared by every session's context: timeouts are the same for all. */
   private readonly timeouts: SessionTimeouts;
   private admission: Admission | undefined;
@@ -92,8 +96,8 @@ export class SessionSupervisor<TServer = unknown> {
     this.inspect = options.inspect;
     const clock = this.options.clock;
     const now = (): number => clock.now();
-    const { initTimeout, idleTimeout, maxLifetime, disposeTimeout } = this.options;
-    this.timeouts = Object.freeze({ initTimeout, idleTimeout, maxLifetime, disposeTimeout });
+    const { initTimeout, idleTimeout, maxLifetime, disposeTimeout, hibernateAfter } = this.options;
+    this.timeouts = Object.freeze({ initTimeout, idleTimeout, maxLifetime, disposeTimeout, hibernateAfter });
     this.announcer = new Announcer(options.logger, now);
     this.drain = new Drain(now);
     this.servers = new ServerLifecycle({
@@ -112,7 +116,31 @@ export class SessionSupervisor<TServer = unknown> {
         this.drain.retireIfSettled(session);
       },
       streamsChanged: (session) => table.refreshStreamsOnly(session as SupervisedSession<TServer>),
+      awaken: (session) => this.hibernation.awaken(session),
     };
+    this.hibernation = new Hibernation({
+      clock,
+      idleTimeout,
+      restore: (session, snapshot) => {
+        const actor: SessionActor = createActor(this.sessionLogic, {
+          snapshot: snapshot as never,
+          // Ignored when restoring from a snapshot; xstate's types ask for it all the same.
+          input: {
+            sessionId: session.id,
+            createdAt: session.createdAt,
+            timeouts: this.timeouts,
+            streamsCountAsActivity: this.options.streamsCountAsActivity,
+          },
+          ...(this.inspect ? { id: `session:${session.id}`, inspect: this.inspect } : {}),
+          clock,
+        });
+        (actor as WithHandle<TServer>)[HANDLE] = session as SupervisedSession<TServer>;
+        actor.start();
+        return actor;
+      },
+      release: (session) => this.servers.releaseServerOnly(session as SupervisedSession<TServer>),
+      rebuild: (session) => this.servers.rebuild(session as SupervisedSession<TServer>),
+    });
     const handleOf = (self: AnyActorRef): SupervisedSession<TServer> | undefined =>
       (self as WithHandle<TServer>)[HANDLE];
     const provided = {
@@ -134,13 +162,23 @@ export class SessionSupervisor<TServer = unknown> {
           session.endReason = context.reason;
           this.servers.release(session, self);
         },
+        hibernate: ({ self }: ActionArgs) => {
+          const session = handleOf(self);
+          if (session) this.hibernation.requested(session);
+        },
       },
     };
-    // Without a lifetime the chart has no lifetime timer: nothing is armed that could never fire.
-    this.sessionLogic =
-      maxLifetime === undefined
-        ? sessionMachineWithoutLifetime.provide(provided)
-        : sessionMachine.provide(provided);
+    // Without a lifetime the chart has no lifetime timer, without hibernation no hibernation timer:
+    // nothing is armed that could never fire.
+    const chart =
+      hibernateAfter === undefined
+        ? maxLifetime === undefined
+          ? sessionMachineWithoutLifetime
+          : sessionMachine
+        : maxLifetime === undefined
+          ? hibernatingSessionMachineWithoutLifetime
+          : hibernatingSessionMachine;
+    this.sessionLogic = (chart as typeof sessionMachine).provide(provided);
     const logic = supervisorMachine.provide({
       actions: {
         startSession: (_, { sessionId }) => {
@@ -294,6 +332,7 @@ export class SessionSupervisor<TServer = unknown> {
       idleTimeout: this.options.idleTimeout,
       oldest: table.registry.oldest(),
       newest: table.registry.newest(),
+      hibernation: this.hibernation.counts(),
     });
   }
 
@@ -316,6 +355,21 @@ export class SessionSupervisor<TServer = unknown> {
     });
     this.actor.send({ type: 'SHUTDOWN', grace });
     return this.stopped;
+  }
+
+  /**
+   * Wakes a hibernated session for a request: its actor is restored from its snapshot and its
+   * server rebuilt (once, however many requests arrive together). Resolves at once for a session
+   * that is not hibernated. A failed rebuild ends the session with reason `failed`.
+   *
+   * @example
+   * ```ts
+   * const session = supervisor.get(id);
+   * if (session?.hibernation) await supervisor.wake(session);
+   * ```
+   */
+  wake(session: SupervisedSession<TServer>): Promise<void> {
+    return this.hibernation.wake(session);
   }
 
   /**
@@ -356,7 +410,7 @@ export class SessionSupervisor<TServer = unknown> {
     trigger: string,
   ): void {
     if (!session) return;
-    const from = this.table.moved(session, to);
+    const from = this.table.moved(session, to, trigger);
     if (from === undefined) {
       // The initial `created` was counted by admission itself; `idle` re-entered restarts its timer.
       if (to === 'created') this.announcer.transition(session, context, undefined, to, trigger);

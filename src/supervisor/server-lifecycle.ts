@@ -58,6 +58,22 @@ export class ServerLifecycle<TServer> {
     );
   }
 
+  /** Releases the server and transport of a session that hibernates (the session lives on). */
+  releaseServerOnly(session: SupervisedSession<TServer>): Promise<void> {
+    return this.releaseResources(session);
+  }
+
+  /** Rebuilds the server of a woken session (`ctx.restored`), then lets `ready()` resolve. */
+  async rebuild(session: SupervisedSession<TServer>): Promise<void> {
+    session.restoring = true;
+    try {
+      await this.build(session);
+    } finally {
+      session.restoring = false;
+    }
+    if (session.isLive) session.settlePrepared();
+  }
+
   private async build(session: SupervisedSession<TServer>): Promise<void> {
     const { createServer, serverCreated } = this.hooks;
     let server: TServer | undefined;

@@ -40,10 +40,11 @@ export class SessionTable<S extends SupervisedSession<unknown>> {
    * Follows a state the session's machine entered. Returns the state it left, or `undefined` when
    * the machine re-entered the same state (an `idle` timer restarted by an uncounted stream).
    */
-  moved(session: S, to: SessionStateName): SessionStateName | undefined {
+  moved(session: S, to: SessionStateName, trigger?: string): SessionStateName | undefined {
     const from = session.state;
-    // Entering or re-entering idle is activity: most recent end of the idle order.
-    if (to === 'idle') this.registry.markIdle(session);
+    // Entering or re-entering idle is activity: most recent end of the idle order. Waking up from
+    // hibernation is not: the session keeps its place.
+    if (to === 'idle' && trigger !== 'WAKE') this.registry.markIdle(session);
     if (from === to) return undefined;
     session.state = to;
     if (from !== 'disposed') this.counts[from] -= 1;

@@ -1,4 +1,5 @@
 import type { EndCounts, StateCounts } from '../../machines/supervisor.machine.js';
+import type { HibernationCounts } from './hibernation.js';
 
 /** Statistics, every field read in O(1). */
 export interface SupervisorStatistics {
@@ -28,6 +29,11 @@ export interface SupervisorStatistics {
     readonly disposed: number;
   };
   readonly endedByReason: Readonly<EndCounts>;
+  /**
+   * Hibernation (`hibernateAfter`): sessions hibernated now (also counted in `byState.idle`),
+   * hibernations and wake-ups so far, and wake-up latencies (restore + server rebuild) by bucket.
+   */
+  readonly hibernation: HibernationCounts;
 }
 
 /** What the statistics are read from: the supervisor actor's context and the runtime's counters. */
@@ -44,6 +50,7 @@ export interface StatisticsSources {
   readonly idleTimeout: number;
   readonly oldest: { readonly id: string; readonly createdAt: number } | undefined;
   readonly newest: { readonly id: string; readonly createdAt: number } | undefined;
+  readonly hibernation: HibernationCounts;
 }
 
 /** Assembles {@link SupervisorStatistics} from counters only: nothing here walks the sessions. */
@@ -71,5 +78,6 @@ export function readStatistics(sources: StatisticsSources): SupervisorStatistics
       disposed: sources.disposed,
     },
     endedByReason: { ...ended },
+    hibernation: sources.hibernation,
   };
 }

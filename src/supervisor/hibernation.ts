@@ -1,0 +1,125 @@
+import type { Clock } from '../clock.js';
+import type { SessionActor, SupervisedSession } from '../session.js';
+
+/** Upper bounds (ms) of the wake-up latency histogram's buckets; the last one is open. */
+export const WAKE_UP_BUCKETS_MS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1_000, 2_500];
+
+export interface HibernationCounts {
+  /** Sessions hibernated right now (they count as `idle` too). */
+  readonly hibernated: number;
+  readonly hibernations: number;
+  readonly wakeUps: number;
+  /** Wake-ups by latency (actor restored → server rebuilt), one count per {@link WAKE_UP_BUCKETS_MS} bound, then the rest. */
+  readonly wakeUpLatencyBuckets: readonly number[];
+  readonly wakeUpLatencySumMs: number;
+}
+
+export interface HibernationHooks {
+  readonly clock: Clock;
+  readonly idleTimeout: number;
+  /** A new actor from a persisted snapshot, its handle attached, started. */
+  restore(session: SupervisedSession<unknown>, snapshot: unknown): SessionActor;
+  /** Releases the server and transport, not the session. */
+  release(session: SupervisedSession<unknown>): Promise<void>;
+  /** Rebuilds the server (and replays the handshake); rejects if it cannot. */
+  rebuild(session: SupervisedSession<unknown>): Promise<void>;
+}
+
+/**
+ * Hibernation of idle sessions. The machine decides when (`idle.awake` → `idle.hibernated` after
+ * `hibernateAfter`, with nothing open); this does what its `hibernate` action asks:
+ *
+ * - keep the actor's persisted snapshot (JSON, ~0.5 KB), stop the actor, release server + transport;
+ * - arm one clock timer at the idle deadline. Persisted snapshots keep no pending `after` timers
+ *   (xstate #5331), so at the deadline the actor is restored and sent `WAKE`, which re-enters `idle`
+ *   with what remains of the idle timeout (0): the machine's own `after` still ends the session;
+ * - on the next request, restore the actor (synchronously, before any event reaches it) and rebuild
+ *   the server once, however many requests arrive together.
+ */
+export class Hibernation {
+  private hibernatedNow = 0;
+  private hibernations = 0;
+  private wakeUps = 0;
+  private readonly latencyBuckets = new Array<number>(WAKE_UP_BUCKETS_MS.length + 1).fill(0);
+  private latencySumMs = 0;
+
+  constructor(private readonly hooks: HibernationHooks) {}
+
+  counts(): HibernationCounts {
+    return {
+      hibernated: this.hibernatedNow,
+      hibernations: this.hibernations,
+      wakeUps: this.wakeUps,
+      wakeUpLatencyBuckets: [...this.latencyBuckets],
+      wakeUpLatencySumMs: this.latencySumMs,
+    };
+  }
+
+  /** The `hibernate` entry action ran; acts once that transition is committed. */
+  requested(session: SupervisedSession<unknown>): void {
+    queueMicrotask(() => this.hibernate(session));
+  }
+
+  private hibernate(session: SupervisedSession<unknown>): void {
+    const { actor } = session;
+    // Something reached the session since the machine decided (it is no longer hibernated there).
+    if (session.hibernation || !actor.getSnapshot().matches({ live: { idle: 'hibernated' } } as never))
+      return;
+    const snapshot = JSON.stringify(actor.getPersistedSnapshot());
+    actor.stop();
+    const { clock, idleTimeout } = this.hooks;
+    const remaining = Math.max(0, session.lastActivityAt + idleTimeout - clock.now());
+    session.hibernation = { snapshot, wakeUp: clock.setTimeout(() => this.awaken(session), remaining) };
+    session.settleHibernated();
+    this.hibernatedNow += 1;
+    this.hibernations += 1;
+    this.hooks.release(session).catch((error: unknown) => {
+      session.logger?.error({ err: error }, 'releasing the server of a hibernating session failed');
+    });
+  }
+
+  /** Restores the actor from its snapshot and tells it so (`WAKE`); the server is not rebuilt here. */
+  awaken(session: SupervisedSession<unknown>): void {
+    const hibernation = session.hibernation;
+    if (!hibernation) return;
+    const { clock } = this.hooks;
+    clock.clearTimeout(hibernation.wakeUp);
+    session.hibernation = undefined;
+    this.hibernatedNow -= 1;
+    session.actor = this.hooks.restore(session, JSON.parse(hibernation.snapshot));
+    session.actor.send({ type: 'WAKE', at: clock.now() });
+  }
+
+  /**
+   * Wakes a hibernated session for a request: actor restored, server rebuilt, once for concurrent
+   * callers. A failed rebuild ends the session with reason `failed` (the request then gets 404).
+   */
+  wake(session: SupervisedSession<unknown>): Promise<void> {
+    if (session.waking) return session.waking;
+    if (!session.hibernation) return Promise.resolve();
+    const started = performance.now();
+    this.awaken(session);
+    this.wakeUps += 1;
+    const waking = this.hooks
+      .rebuild(session)
+      .then(
+        () => this.recordLatency(performance.now() - started),
+        (error: unknown) => {
+          session.logger?.error({ err: error }, 'rebuilding the server of a woken session failed');
+          if (session.isLive) session.end('failed', this.hooks.clock.now());
+        },
+      )
+      .finally(() => {
+        session.waking = undefined;
+      });
+    session.waking = waking;
+    return waking;
+  }
+
+  private recordLatency(ms: number): void {
+    const index = WAKE_UP_BUCKETS_MS.findIndex((bound) => ms <= bound);
+    const bucket = index === -1 ? WAKE_UP_BUCKETS_MS.length : index;
+    this.latencyBuckets[bucket] = (this.latencyBuckets[bucket] ?? 0) + 1;
+    this.latencySumMs += ms;
+  }
+}

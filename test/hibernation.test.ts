@@ -1,0 +1,197 @@
+/**
+ * Hibernation in the runtime (no HTTP): an idle session with nothing open keeps only its persisted
+ * snapshot after `hibernateAfter`; its next request restores the actor and rebuilds the server once;
+ * its idle timeout is still decided by the machine's own `after`. On a simulated clock.
+ */
+import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import { type SessionContext, SessionSupervisor } from '../src/index.js';
+
+const HIBERNATE_AFTER = 1_000;
+const IDLE_TIMEOUT = 10_000;
+
+class Server {
+  closed = 0;
+  constructor(readonly restored: boolean) {}
+  close(): void {
+    this.closed += 1;
+  }
+}
+
+/** Lets promise callbacks run (no time passes on the simulated clock). */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function start(
+  options: { failRebuild?: boolean; maxSessions?: number; streamsCountAsActivity?: boolean } = {},
+) {
+  const clock = new SimulatedClock();
+  clock.set(0);
+  const built: Server[] = [];
+  const supervisor = new SessionSupervisor<Server>({
+    clock,
+    idleTimeout: IDLE_TIMEOUT,
+    hibernateAfter: HIBERNATE_AFTER,
+    maxSessions: options.maxSessions ?? 10,
+    streamsCountAsActivity: options.streamsCountAsActivity ?? true,
+    createServer: (context: SessionContext) => {
+      if (context.restored && options.failRebuild) throw new Error('cannot rebuild');
+      const server = new Server(context.restored === true);
+      built.push(server);
+      return server;
+    },
+  });
+  const open = async () => {
+    const session = supervisor.open();
+    await session.ready();
+    session.markInitialized();
+    return session;
+  };
+  return { clock, supervisor, built, open };
+}
+
+describe('hibernation', () => {
+  it('hibernates an idle session after hibernateAfter: actor stopped, server closed, still idle', async () => {
+    const { clock, supervisor, built, open } = await start();
+    const session = await open();
+
+    clock.increment(HIBERNATE_AFTER);
+    await settle();
+
+    expect({
+      state: session.state,
+      hibernated: session.hibernation !== undefined,
+      actor: session.actor.getSnapshot().status,
+      closed: built[0]?.closed,
+      byState: supervisor.getStatistics().byState.idle,
+      counts: supervisor.getStatistics().hibernation,
+    }).toMatchObject({
+      state: 'idle',
+      hibernated: true,
+      actor: 'stopped',
+      closed: 1,
+      byState: 1,
+      counts: { hibernated: 1, hibernations: 1, wakeUps: 0 },
+    });
+  });
+
+  it('wakes on its next request: same session, server rebuilt with ctx.restored, once for concurrent wakes', async () => {
+    const { clock, supervisor, built, open } = await start();
+    const session = await open();
+    clock.increment(HIBERNATE_AFTER);
+    await settle();
+
+    await Promise.all([supervisor.wake(session), supervisor.wake(session), supervisor.wake(session)]);
+    const done = session.beginRequest();
+    const server = await session.ready();
+    done();
+
+    expect({
+      state: session.state,
+      rebuilt: built.length,
+      restored: server?.restored,
+      same: supervisor.get(session.id) === session,
+      counts: supervisor.getStatistics().hibernation,
+    }).toMatchObject({
+      state: 'idle',
+      rebuilt: 2,
+      restored: true,
+      same: true,
+      counts: { hibernated: 0, hibernations: 1, wakeUps: 1 },
+    });
+  });
+
+  it('still expires at its idle deadline while hibernated, decided by the machine (reason idle-timeout)', async () => {
+    const { clock, open } = await start();
+    const session = await open();
+    clock.increment(HIBERNATE_AFTER);
+    await settle();
+
+    clock.increment(IDLE_TIMEOUT - HIBERNATE_AFTER);
+    await settle();
+    clock.increment(10);
+    await settle();
+
+    await expect(session.whenDisposed()).resolves.toMatchObject({
+      reason: 'idle-timeout',
+      endedAt: IDLE_TIMEOUT,
+    });
+  });
+
+  it('does not expire early after a wake-up: the idle timer is re-armed with what remains', async () => {
+    const { clock, supervisor, open } = await start();
+    const session = await open();
+    clock.increment(HIBERNATE_AFTER);
+    await settle();
+    clock.increment(2_000);
+    await supervisor.wake(session);
+
+    clock.increment(IDLE_TIMEOUT - HIBERNATE_AFTER - 2_000 - 1);
+    await settle();
+
+    expect(session.state).toBe('idle');
+  });
+
+  it('can be evicted while hibernated (it is idle for the LRU order), exactly once', async () => {
+    const { clock, supervisor, open } = await start({ maxSessions: 1 });
+    const session = await open();
+    clock.increment(HIBERNATE_AFTER);
+    await settle();
+
+    const newcomer = supervisor.open();
+    const output = await session.whenDisposed();
+
+    expect({
+      reason: output.reason,
+      newcomer: newcomer.state,
+      disposed: supervisor.getStatistics().totals.disposed,
+    }).toEqual({
+      reason: 'evicted',
+      newcomer: 'created',
+      disposed: 1,
+    });
+  });
+
+  it('ends the session with reason failed when the rebuild fails', async () => {
+    const { clock, supervisor, open } = await start({ failRebuild: true });
+    const session = await open();
+    clock.increment(HIBERNATE_AFTER);
+    await settle();
+
+    await supervisor.wake(session);
+
+    await expect(session.whenDisposed()).resolves.toMatchObject({ reason: 'failed' });
+  });
+
+  it('never hibernates a session with an open stream (streams uncounted: it is idle)', async () => {
+    const { clock, open } = await start({ streamsCountAsActivity: false });
+    const session = await open();
+    const close = session.openStream();
+
+    clock.increment(HIBERNATE_AFTER * 2);
+    await settle();
+
+    expect({ state: session.state, hibernated: session.hibernation !== undefined }).toEqual({
+      state: 'idle',
+      hibernated: false,
+    });
+    close();
+  });
+
+  it('is disposed exactly once at shutdown while hibernated', async () => {
+    const { clock, supervisor, open } = await start();
+    const session = await open();
+    clock.increment(HIBERNATE_AFTER);
+    await settle();
+    let disposals = 0;
+    supervisor.subscribe((event) => {
+      if (event.type === 'transition' && event.to === 'disposed') disposals += 1;
+    });
+
+    await supervisor.shutdown({ grace: 0 });
+
+    expect({ disposals, reason: (await session.whenDisposed()).reason }).toEqual({
+      disposals: 1,
+      reason: 'shutdown',
+    });
+  });
+});
