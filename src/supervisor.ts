@@ -1,5 +1,5 @@
-// Node's own uuid v4 (122 random bits from its CSPRNG): the `uuid` package adds 38 modules to every import.
-import { randomUUID } from 'node:crypto';
+// Session ids are uuid v4 (122 random bits; on Node `v4()` draws them from the CSPRNG via crypto.randomUUID).
+import { v4 as uuidv4 } from 'uuid';
 import { type Actor, type AnyActorRef, createActor } from 'xstate';
 import {
   hibernatingSessionMachine,
@@ -230,7 +230,7 @@ export class SessionSupervisor<TServer = unknown> {
       throw notAdmitting('stopped', retryAfter);
     }
     const admission: Admission = {
-      sessionId: options.sessionId ?? randomUUID(),
+      sessionId: options.sessionId ?? uuidv4(),
       metadata: options.metadata,
       principal: options.principal,
       rejected: undefined,

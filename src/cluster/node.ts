@@ -1,5 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { v4 as uuidv4 } from 'uuid';
 import type { SessionEndReason } from '../../machines/session.machine.js';
 import {
   capacityExceeded,
@@ -194,7 +195,7 @@ export class ClusterNode<S extends SupervisedSession<unknown>> implements Sessio
     const local: OpenSessionOptions = { metadata, ...(principal === undefined ? {} : { principal }) };
     // Refused here as a lone supervisor refuses (and counts) it, without reserving anything remotely.
     if (this.host.phase !== 'running') return this.host.open(local);
-    const sessionId = randomUUID();
+    const sessionId = uuidv4();
     const stored = storedInitialize(initialize);
     const result = await this.call('admit', () =>
       this.registry.admit({
