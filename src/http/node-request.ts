@@ -32,6 +32,7 @@ export interface AbortableRequest {
 /** Read-only web `Headers` over node's `rawHeaders`. */
 export class RawHeaders {
   private map: Map<string, string> | undefined;
+  private sorted: [string, string][] | undefined;
 
   constructor(private readonly raw: readonly string[]) {}
 
@@ -69,9 +70,10 @@ export class RawHeaders {
     for (const [name, value] of this.entries()) callback.call(thisArg, value, name, this);
   }
 
-  /** Sorted by name, as the web's `Headers` iterates. */
-  *entries(): Generator<[string, string]> {
-    yield* [...this.combined].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  /** Sorted by name, as the web's `Headers` iterates (the MCP SDK copies them once per POST). */
+  entries(): IterableIterator<[string, string]> {
+    this.sorted ??= [...this.combined].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return this.sorted[Symbol.iterator]();
   }
 
   *keys(): Generator<string> {
@@ -82,7 +84,7 @@ export class RawHeaders {
     for (const [, value] of this.entries()) yield value;
   }
 
-  [Symbol.iterator](): Generator<[string, string]> {
+  [Symbol.iterator](): IterableIterator<[string, string]> {
     return this.entries();
   }
 
