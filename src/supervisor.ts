@@ -1,6 +1,6 @@
 // Session ids are uuid v4 (122 random bits; on Node `v4()` draws them from the CSPRNG via crypto.randomUUID).
 import { v4 as uuidv4 } from 'uuid';
-import { type Actor, type AnyActorRef, createActor } from 'xstate';
+import { type Actor, type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
 import {
   hibernatingSessionMachine,
   hibernatingSessionMachineWithoutLifetime,
@@ -73,6 +73,8 @@ interface ActionArgs {
  */
 export class SessionSupervisor<TServer = unknown> {
   readonly options: ResolvedCoreOptions;
+  /** The session chart (machine definition) this supervisor's sessions run, e.g. for drawing it. */
+  readonly sessionChart: AnyStateMachine;
   private readonly table = new SessionTable<SupervisedSession<TServer>>();
   private readonly actor: SupervisorActor;
   private readonly sessionLogic;
@@ -178,6 +180,7 @@ export class SessionSupervisor<TServer = unknown> {
         : maxLifetime === undefined
           ? hibernatingSessionMachineWithoutLifetime
           : hibernatingSessionMachine;
+    this.sessionChart = chart;
     this.sessionLogic = (chart as typeof sessionMachine).provide(provided);
     const logic = supervisorMachine.provide({
       actions: {

@@ -17,7 +17,7 @@ import type { SessionTransitionEvent } from '../src/events.js';
 import { layoutStatechart, loadLayoutEngine } from '../src/live-view/chart-layout.js';
 import { liveCharts, machinesOf } from '../src/live-view/charts.js';
 import { describeMachine, resolveTransition } from '../src/live-view/statechart.js';
-import type { SupervisorStatistics } from '../src/supervisor.js';
+import { SessionSupervisor, type SupervisorStatistics } from '../src/supervisor.js';
 
 // The oracle is the spec's lifecycle table (SPEC.md), not the machine under test.
 const SPEC_SESSION_STATES = ['created', 'active', 'idle', 'expired', 'disposed'];
@@ -163,21 +163,51 @@ describe('a reported move lands on the arrow it took', () => {
 });
 
 describe('the machines a supervisor runs', () => {
+  const chartOf = (options: ConstructorParameters<typeof SessionSupervisor>[0]) =>
+    liveCharts(machinesOf(new SessionSupervisor(options))).session;
+
   it('have a lifetime arrow only when a lifetime is configured', () => {
-    const withLifetime = liveCharts(machinesOf({ maxLifetime: 60_000 })).session;
-    const without = liveCharts(machinesOf({ maxLifetime: undefined })).session;
+    const withLifetime = chartOf({ maxLifetime: 60_000 });
+    const without = chartOf({});
     expect(labels(withLifetime)).toContain('after maxLifetime');
     expect(labels(without)).not.toContain('after maxLifetime');
     expect(keys(without)).toEqual(keys(withLifetime));
   });
+
+  it('have a hibernated sub-state of idle only when sessions hibernate', () => {
+    const hibernating = chartOf({ hibernateAfter: 1_000 });
+    expect(hibernating.states.find((state) => state.key === 'hibernated')?.parent).toBe('session.live.idle');
+    expect(keys(chartOf({}))).not.toContain('hibernated');
+  });
 });
 
+/** Statistics as the live view reads them; only the fields it uses. */
+function statistics(fields: {
+  phase?: string;
+  byState: Record<string, number>;
+  disposed: number;
+  hibernated?: number;
+  hibernations?: number;
+  wakeUps?: number;
+}): SupervisorStatistics {
+  return {
+    phase: fields.phase ?? 'running',
+    byState: fields.byState,
+    totals: { disposed: fields.disposed },
+    hibernation: {
+      hibernated: fields.hibernated ?? 0,
+      hibernations: fields.hibernations ?? 0,
+      wakeUps: fields.wakeUps ?? 0,
+    },
+  } as unknown as SupervisorStatistics;
+}
+
 describe('counts on the states', () => {
-  const stats = {
+  const stats = statistics({
     phase: 'draining',
     byState: { created: 1, active: 2, idle: 3, expired: 4 },
-    totals: { disposed: 9 },
-  } as unknown as SupervisorStatistics;
+    disposed: 9,
+  });
 
   it('puts each counted state on its node, sums a parent, and counts every disposal on the final state', () => {
     const counts = liveCharts().sessionCounts(stats);
@@ -189,6 +219,28 @@ describe('counts on the states', () => {
       'session.expired': 4,
       'session.disposed': 9,
     });
+  });
+
+  it('splits idle into hibernated sessions and the rest, awake', () => {
+    const charts = liveCharts(machinesOf(new SessionSupervisor({ hibernateAfter: 1_000 })));
+    const counts = charts.sessionCounts(
+      statistics({ byState: { created: 0, active: 1, idle: 5, expired: 0 }, disposed: 0, hibernated: 2 }),
+    );
+    expect(counts['session.live.idle']).toBe(5);
+    expect(counts['session.live.idle.hibernated']).toBe(2);
+    expect(counts['session.live.idle.awake']).toBe(3);
+  });
+
+  it('counts hibernations and wake-ups, which the runtime does not announce, on their arrows', () => {
+    const charts = liveCharts(machinesOf(new SessionSupervisor({ hibernateAfter: 1_000 })));
+    const before = statistics({ byState: {}, disposed: 0, hibernations: 4, wakeUps: 1 });
+    const after = statistics({ byState: {}, disposed: 0, hibernations: 7, wakeUps: 2 });
+    const arrow = (label: string) => charts.session.transitions.find((t) => t.label === label)?.id ?? '';
+    expect(Object.fromEntries(charts.countedMoves(before, after))).toEqual({
+      [arrow('after hibernateAfter')]: 3,
+      [arrow('WAKE')]: 1,
+    });
+    expect(charts.countedMoves(after, after).size).toBe(0);
   });
 
   it('marks the supervisor phase it is in', () => {

@@ -1,10 +1,16 @@
 import type { AnyStateMachine } from 'xstate';
-import { sessionMachine, sessionMachineWithoutLifetime } from '../../machines/session.machine.js';
+import { sessionMachine } from '../../machines/session.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import type { SessionTransitionEvent } from '../events.js';
 import type { SupervisorStatistics } from '../supervisor.js';
 import { type ChartDrawing, layoutStatechart } from './chart-layout.js';
-import { describeMachine, findState, resolveTransition, type Statechart } from './statechart.js';
+import {
+  type ChartState,
+  describeMachine,
+  findState,
+  resolveTransition,
+  type Statechart,
+} from './statechart.js';
 
 /*
  * The two machines the live view draws, and how what the supervisor reports (state names in its
@@ -32,12 +38,36 @@ export interface LiveCharts {
   supervisorTransitions(from: string, to: string): readonly string[];
   sessionCounts(stats: SupervisorStatistics): StateCounts;
   supervisorCounts(stats: SupervisorStatistics): StateCounts;
+  /**
+   * Moves the runtime counts but does not announce (a session hibernating, waking up), as arrows
+   * taken between two statistics reads: per transition id, how many times.
+   */
+  countedMoves(before: SupervisorStatistics, after: SupervisorStatistics): ReadonlyMap<string, number>;
 }
 
 /**
+ * Counts in the statistics that are sessions in a state, by the state's name: `byState`, and the
+ * sessions hibernated now (`idle.hibernated` in the hibernating charts).
+ */
+const countsByName = (stats: SupervisorStatistics): Record<string, number> => ({
+  ...stats.byState,
+  hibernated: stats.hibernation.hibernated,
+});
+
+/**
+ * Totals in the statistics that count moves into (`in`) or out of (`out`) a state the runtime does
+ * not announce, by the state's name: hibernations and wake-ups.
+ */
+const movesByName = (stats: SupervisorStatistics) => [
+  { state: 'hibernated', direction: 'in' as const, total: stats.hibernation.hibernations },
+  { state: 'hibernated', direction: 'out' as const, total: stats.hibernation.wakeUps },
+];
+
+/**
  * Occupancy of every state from the statistics: a state the statistics count by name takes that
- * count; a parent without its own count sums its children; the single final state (if there is
- * exactly one) counts every disposal so far, since nothing stays in it.
+ * count; a parent without its own count sums its children; a child without a count, whose parent
+ * and siblings have one, holds the rest (`idle.awake` = `idle` − `idle.hibernated`); the single
+ * final state (if there is exactly one) counts every disposal so far, since nothing stays in it.
  */
 function countStates(
   chart: Statechart,
@@ -53,12 +83,23 @@ function countStates(
     if (!state) return 0;
     let count = byName[state.key];
     if (count === undefined && state.type === 'final') count = finals.length === 1 ? ended : 0;
+    count ??= remainderOf(state);
     count ??= chart.states
       .filter((child) => child.parent === id && child.type !== 'final')
       .reduce((sum, child) => sum + countOf(child.id), 0);
     counts[id] = count;
     return count;
   };
+  /** The parent's count less its counted siblings', when this is the only child without a count. */
+  function remainderOf(state: ChartState): number | undefined {
+    const parent = chart.states.find((candidate) => candidate.id === state.parent);
+    const parentCount = parent && byName[parent.key];
+    if (parent === undefined || parentCount === undefined) return undefined;
+    const siblings = chart.states.filter((child) => child.parent === parent.id && child.id !== state.id);
+    const known = siblings.map((sibling) => byName[sibling.key]);
+    if (known.some((count) => count === undefined)) return undefined;
+    return Math.max(0, parentCount - known.reduce<number>((sum, count) => sum + (count ?? 0), 0));
+  }
   for (const state of chart.states) countOf(state.id);
   return counts;
 }
@@ -84,29 +125,27 @@ function shortestRoute(chart: Statechart, from: string, to: string): string[] {
   return [];
 }
 
-/**
- * The machines a supervisor runs: sessions have a lifetime timer only when `maxLifetime` is set.
- */
-export function machinesOf(options: { readonly maxLifetime: number | undefined }): {
+/** The machines a supervisor runs: the session chart it chose for its options, and its own. */
+export function machinesOf(supervisor: { readonly sessionChart: AnyStateMachine }): {
   session: AnyStateMachine;
   supervisor: AnyStateMachine;
 } {
-  return {
-    session: options.maxLifetime === undefined ? sessionMachineWithoutLifetime : sessionMachine,
-    supervisor: supervisorMachine,
-  };
+  return { session: supervisor.sessionChart, supervisor: supervisorMachine };
 }
 
 /**
  * @example
  * ```ts
- * const charts = liveCharts(machinesOf(supervisor.options));
+ * const charts = liveCharts(machinesOf(supervisor));
  * const { session } = await charts.drawings();
  * charts.sessionCounts(supervisor.getStatistics()); // { 'session.live.idle': 3, … }
  * ```
  */
 export function liveCharts(
-  machines: { session: AnyStateMachine; supervisor: AnyStateMachine } = machinesOf({ maxLifetime: 1 }),
+  machines: { session: AnyStateMachine; supervisor: AnyStateMachine } = {
+    session: sessionMachine,
+    supervisor: supervisorMachine,
+  },
 ): LiveCharts {
   const session = describeMachine(machines.session);
   const supervisor = describeMachine(machines.supervisor);
@@ -139,7 +178,23 @@ export function liveCharts(
       return direct.length > 0 ? direct : shortestRoute(supervisor, from, to);
     },
     sessionCounts(stats) {
-      return countStates(session, stats.byState, stats.totals.disposed);
+      return countStates(session, countsByName(stats), stats.totals.disposed);
+    },
+    countedMoves(before, after) {
+      const moves = new Map<string, number>();
+      const previous = movesByName(before);
+      movesByName(after).forEach(({ state, direction, total }, index) => {
+        const delta = total - (previous[index]?.total ?? total);
+        const node = findState(session, state);
+        if (delta <= 0 || node === undefined) return;
+        for (const transition of session.transitions) {
+          const end = direction === 'in' ? transition.target : transition.source;
+          const other = direction === 'in' ? transition.source : transition.target;
+          if (end === node.id && other !== node.id)
+            moves.set(transition.id, (moves.get(transition.id) ?? 0) + delta);
+        }
+      });
+      return moves;
     },
     supervisorCounts(stats) {
       const current = findState(supervisor, stats.phase);

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { SupervisorEvent } from '../events.js';
-import type { SessionSupervisor } from '../supervisor.js';
+import type { SessionSupervisor, SupervisorStatistics } from '../supervisor.js';
 import type { LiveCharts } from './charts.js';
 import { chartState, clientName, type LiveEvent, takeSnapshot } from './snapshot.js';
 
@@ -52,8 +52,8 @@ export class LiveEventStream {
   private unsubscribe: (() => void) | undefined;
   /** Times each drawn arrow was taken while listening, by transition id. */
   private readonly taken = new Map<string, number>();
-  /** The supervisor's phase at the last flush, to see it move. */
-  private phase: string | undefined;
+  /** The statistics at the last flush, to see the phase move and count unannounced moves. */
+  private lastStats: SupervisorStatistics | undefined;
 
   constructor(
     private readonly supervisor: SessionSupervisor<unknown>,
@@ -99,7 +99,7 @@ export class LiveEventStream {
   }
 
   private start(): void {
-    this.phase = this.supervisor.phase;
+    this.lastStats = this.supervisor.getStatistics();
     this.unsubscribe = this.supervisor.subscribe((event) => this.record(event));
     this.heartbeat = setInterval(() => this.broadcast(': keep-alive\n\n'), this.limits.heartbeatMs);
     this.heartbeat.unref();
@@ -161,10 +161,15 @@ export class LiveEventStream {
   private flush(): void {
     this.flushTimer = undefined;
     const stats = this.supervisor.getStatistics();
-    if (stats.phase !== this.phase && this.phase !== undefined) {
-      this.count(this.charts.supervisorTransitions(this.phase, stats.phase));
+    const before = this.lastStats;
+    if (before !== undefined) {
+      if (stats.phase !== before.phase)
+        this.count(this.charts.supervisorTransitions(before.phase, stats.phase));
+      for (const [id, times] of this.charts.countedMoves(before, stats)) {
+        this.taken.set(id, (this.taken.get(id) ?? 0) + times);
+      }
     }
-    this.phase = stats.phase;
+    this.lastStats = stats;
     if (this.overflowed) {
       this.overflowed = false;
       this.broadcast(sseMessage('snapshot', this.snapshot()));

@@ -121,7 +121,7 @@ export function createLiveView(
   // Fails here, at start-up, naming the package, rather than on the first page load.
   loadLayoutEngine();
   // The charts the supervisor's actors run, read from their definitions.
-  const charts = liveCharts(machinesOf(supervisor.options));
+  const charts = liveCharts(machinesOf(supervisor));
   const stream = new LiveEventStream(supervisor, charts, {
     maxClients: positiveInteger('maxClients', options.maxClients, 8),
     maxListedSessions,
