@@ -72,6 +72,17 @@ describe('the Request view of a node request', () => {
     expect(new URL(seen).href).toBe('http://localhost/mcp');
   });
 
+  it('takes its host from :authority and its scheme from the socket under HTTP/2 compatibility', () => {
+    const request = nodeRequestView({
+      headers: { ':authority': 'example.test:8443' },
+      rawHeaders: [],
+      method: 'GET',
+      url: '/mcp',
+      socket: { encrypted: true },
+    } as never);
+    expect(request.url).toBe('https://example.test:8443/mcp');
+  });
+
   it('aborts its signal when told the client went away', () => {
     const request = nodeRequestView({ headers: {}, rawHeaders: [], method: 'GET', url: '/' } as never);
     const { signal } = request;

@@ -111,7 +111,8 @@ class NodeRequestView {
   }
 
   get url(): string {
-    const host = this.req.headers.host;
+    // HTTP/2 through node's compatibility API names the host `:authority`.
+    const host = this.req.headers.host ?? (this.req.headers[':authority'] as string | undefined);
     const scheme = (this.req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
     const target = this.req.url ?? '/';
     if (ABSOLUTE.test(target)) return target;
