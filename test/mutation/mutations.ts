@@ -171,4 +171,12 @@ export const MUTATIONS: readonly Mutation[] = [
     replace:
       "context.whenFull === 'evict-idle-lru' && event.type === 'ADMIT' && (event.streamsOnlySessions ?? 0) > 1,",
   },
+  {
+    id: 'evicts-streams-only-first',
+    kind: 'transition',
+    file: 'machines/supervisor.machine.ts',
+    description: 'when full with an idle session, evicts one kept by GET streams instead',
+    find: "{ type: 'evictLeastRecentlyActiveIdle', params",
+    replace: "{ type: 'evictLeastRecentlyActiveStreamsOnly', params",
+  },
 ];

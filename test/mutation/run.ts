@@ -21,6 +21,7 @@ export const MODEL_SUITES = [
   'test/session.model.test.ts',
   'test/session.model.http.test.ts',
   'test/session.golden.test.ts',
+  'test/supervisor.golden.test.ts',
   'test/supervisor.property.test.ts',
 ] as const;
 
