@@ -15,6 +15,7 @@ import { DEFAULT_MAX_EVENTS_PER_SESSION } from './mcp/event-store.js';
 import { loadLegacyClassifier } from './mcp/sdk-loader.js';
 import type { SessionHttpTransport } from './mcp/sdk-types.js';
 import { connectSessionTransport, type McpServerLike } from './mcp/session-transport.js';
+import { McpWakeUps, servable } from './mcp/wake-up.js';
 import { type Duration, toMilliseconds } from './options.js';
 import type {
   ClusterAttachment,
@@ -190,6 +191,8 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
   private clusterStopped: Promise<void> | undefined;
   private readonly modern: ModernHandler | undefined;
   private readonly trafficListeners = new Set<TrafficListener>();
+  /** Set with `hibernateAfter`: the handshakes replayed into woken sessions. */
+  private readonly wakeUps: McpWakeUps | undefined;
 
   constructor(options: McpSessionSupervisorOptions<TServer> = {}) {
     super(options);
@@ -211,6 +214,14 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
       throw invalid('authenticate', options.authenticate, 'a function');
     }
     const sessionMetadata = options.sessionMetadata ?? defaultMetadata;
+    if (this.options.hibernateAfter !== undefined) {
+      // A hibernated session keeps no event history and no node of a cluster can wake another's.
+      if (this.maxEventsPerSession !== undefined || options.cluster !== undefined) {
+        throw invalid('hibernateAfter', this.options.hibernateAfter, 'no resumability and no cluster');
+      }
+      this.wakeUps = new McpWakeUps();
+    }
+    const wakeUps = this.wakeUps;
     const cluster = attachCluster(options.cluster, {
       host: this,
       sessionMetadata,
@@ -221,20 +232,32 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
     const host: DispatchHost<SupervisedSession<TServer>> = {
       dispatch,
       logger: options.logger,
-      get: cluster ? (sessionId) => cluster.get(sessionId) : (sessionId) => this.get(sessionId),
+      get: cluster ? (sessionId) => cluster.get(sessionId) : (sessionId) => servable(this.get(sessionId)),
       admit: cluster
         ? (initialize, principal) => cluster.admit(initialize, principal?.id)
-        : (initialize, principal) =>
-            this.open({
+        : (initialize, principal) => {
+            const session = this.open({
               metadata: sessionMetadata(initialize),
               ...(principal === undefined ? {} : { principal: principal.id }),
-            }),
+            });
+            wakeUps?.remember(session, initialize);
+            return session;
+          },
       ...(cluster
         ? {
             recover: (sessionId: string, principalId: string | undefined) =>
               cluster.recover(sessionId, principalId),
           }
-        : {}),
+        : wakeUps
+          ? {
+              // A hibernated session is a miss for `get`: woken here (once), then served.
+              recover: async (sessionId: string) => {
+                const session = this.get(sessionId);
+                if (session) await this.wake(session);
+                return servable(this.get(sessionId));
+              },
+            }
+          : {}),
       close: (sessionId, reason) => this.close(sessionId, reason),
       transportOf: (session) => {
         const transport = this.transports.get(session);
@@ -269,11 +292,17 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
         this.close(session.id, 'deleted');
       },
       onClosedByServer: () => {
+        // Closed by our own release of a hibernating session: the session lives on.
+        if (session.hibernation) return;
         session.logger?.warn('the MCP server closed its transport; ending the session');
         this.close(session.id, 'failed');
       },
     });
     this.transports.set(session, transport);
+    // Released with the server when the session hibernates; a woken session gets a new one. First
+    // in the list, so it runs last: the transport's own close stays the first await of a release.
+    session.cleanups?.unshift(() => this.transports.delete(session));
+    await this.wakeUps?.restore(session, transport);
     // Release steps run last first: requests still running are answered before the transport closes.
     session.cleanups?.push(() => answerRequestsCutOff(session, transport));
     // A session taken over from another node gets its handshake replayed before it is ready.
