@@ -12,6 +12,7 @@ const configOf = (path: GoldenPath): LifecycleConfig => ({
   createdAt: 0,
   timeouts: { ...GOLDEN_TIMEOUTS, maxLifetime: path.maxLifetime },
   streamsCountAsActivity: path.streamsCountAsActivity,
+  hibernateAfter: path.hibernateAfter,
 });
 
 const isLive = (state: string): boolean => state === 'created' || state === 'active' || state === 'idle';
@@ -26,6 +27,7 @@ describe('the lifecycle oracle reproduces every reviewed golden path', () => {
       expect(oracle.view(), `at ${at} ms, ${act}`).toEqual({ state, requestsInFlight, openStreams });
     }
     expect(oracle.output()).toEqual({ ...path.output, createdAt: 0 });
+    expect(oracle.hibernations).toBe(path.hibernations ?? 0);
   });
 });
 
@@ -46,5 +48,6 @@ describe('a supervised session follows every reviewed golden path', () => {
       createdAt: 0,
       sessionId: runtime.session.id,
     });
+    expect(runtime.supervisor.getStatistics().hibernation.hibernations).toBe(path.hibernations ?? 0);
   });
 });

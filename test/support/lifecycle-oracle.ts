@@ -21,6 +21,10 @@
  * - `expired` releases the resources: release done or failed → `disposed`; not done within
  *   `disposeTimeout` → `disposed` at that deadline. A session whose server was never built holds
  *   nothing, so it is disposed the moment it expires.
+ * - Hibernation (`hibernateAfter`): an idle session with nothing open (no request, no stream) for
+ *   `hibernateAfter` keeps only its snapshot. It is still `idle` for everything the spec lets anyone
+ *   see, its idle deadline unchanged; any client act wakes it. Its server is gone, so if it ends
+ *   while hibernated there is nothing to release: it is disposed the moment it expires.
  * - `endedAt` is when the session left the live states: the deadline of the timer that ended it,
  *   or the moment of the close or failure. `requests` counts every request started, in any state.
  */
@@ -48,6 +52,8 @@ export interface LifecycleConfig {
   readonly createdAt: number;
   readonly timeouts: LifecycleTimeouts;
   readonly streamsCountAsActivity: boolean;
+  /** Idle time with nothing open after which the session hibernates; none: never. */
+  readonly hibernateAfter?: number | undefined;
 }
 
 /** What happens to a session, in the spec's terms (no machine event names). */
@@ -63,7 +69,7 @@ export type SpecAction =
   /** `prepare`: the server factory settles; `release`: freeing the resources settles. */
   | { readonly kind: 'settle'; readonly actor: 'prepare' | 'release'; readonly outcome: 'done' | 'error' };
 
-export type TimerName = 'initTimeout' | 'idleTimeout' | 'maxLifetime' | 'disposeTimeout';
+export type TimerName = 'initTimeout' | 'idleTimeout' | 'maxLifetime' | 'disposeTimeout' | 'hibernateAfter';
 
 export interface Deadline {
   readonly timer: TimerName;
@@ -84,7 +90,7 @@ export interface OracleOutput {
   readonly requests: number;
 }
 
-const TIMER_REASON: Readonly<Record<Exclude<TimerName, 'disposeTimeout'>, EndReason>> = {
+const TIMER_REASON: Readonly<Record<Exclude<TimerName, 'disposeTimeout' | 'hibernateAfter'>, EndReason>> = {
   initTimeout: 'init-timeout',
   idleTimeout: 'idle-timeout',
   maxLifetime: 'lifetime',
@@ -102,6 +108,9 @@ export class LifecycleOracle {
   /** How the server factory settled, if it has. */
   build: 'pending' | 'built' | 'failed' = 'pending';
   release: 'pending' | 'done' | 'failed' | 'overdue' = 'pending';
+  /** Idle with only its snapshot kept: its server is released until a client act wakes it. */
+  hibernated = false;
+  hibernations = 0;
   reason: EndReason | undefined;
   endedAt: number | undefined;
   /** When the session entered `expired`: the release deadline counts from here. */
@@ -149,6 +158,14 @@ export class LifecycleOracle {
       pending.push({ timer: 'initTimeout', at: createdAt + timeouts.initTimeout });
     if (this.state === 'idle' && this.idleSince !== undefined) {
       pending.push({ timer: 'idleTimeout', at: this.idleSince + timeouts.idleTimeout });
+      const { hibernateAfter } = this.config;
+      if (
+        hibernateAfter !== undefined &&
+        !this.hibernated &&
+        this.requestsInFlight + this.openStreams === 0
+      ) {
+        pending.push({ timer: 'hibernateAfter', at: this.idleSince + hibernateAfter });
+      }
     }
     if (this.state === 'expired' && this.expiredAt !== undefined) {
       pending.push({ timer: 'disposeTimeout', at: this.expiredAt + timeouts.disposeTimeout });
@@ -195,6 +212,9 @@ export class LifecycleOracle {
     if (next.timer === 'disposeTimeout') {
       this.release = 'overdue';
       this.state = 'disposed';
+    } else if (next.timer === 'hibernateAfter') {
+      this.hibernated = true;
+      this.hibernations += 1;
     } else {
       this.end(TIMER_REASON[next.timer]);
     }
@@ -250,6 +270,8 @@ export class LifecycleOracle {
 
   private activity(): void {
     this.lastActivityAt = this.now;
+    // Woken up: its server is rebuilt (a failed rebuild is not modelled).
+    this.hibernated = false;
   }
 
   /** A client act: recorded as activity; past the handshake, the busy count decides active or idle. */
@@ -288,8 +310,8 @@ export class LifecycleOracle {
     this.expiredAt = this.now;
     this.idleSince = undefined;
     this.state = 'expired';
-    // Nothing was built, so nothing needs releasing.
-    if (this.build !== 'built') {
+    // Nothing was built, or it was released on hibernation: nothing needs releasing.
+    if (this.build !== 'built' || this.hibernated) {
       this.release = 'done';
       this.state = 'disposed';
     }

@@ -36,7 +36,10 @@ export interface GoldenPath {
   readonly name: string;
   readonly streamsCountAsActivity: boolean;
   readonly maxLifetime?: number;
+  readonly hibernateAfter?: number;
   readonly rows: readonly GoldenRow[];
+  /** How many times the session hibernated (with `hibernateAfter`). */
+  readonly hibernations?: number;
   readonly output: { readonly reason: EndReason; readonly endedAt: number; readonly requests: number };
 }
 
@@ -204,6 +207,65 @@ export const GOLDEN_PATHS: readonly GoldenPath[] = [
       [0, 'server build fails', 'disposed', 1, 0],
     ],
     output: { reason: 'failed', endedAt: 0, requests: 1 },
+  },
+  {
+    name: 'a hibernated session is still idle, expires at its idle deadline, and has nothing left to release',
+    streamsCountAsActivity: true,
+    hibernateAfter: 100,
+    rows: [
+      [0, 'server built', 'created', 0, 0],
+      [0, 'INITIALIZED', 'idle', 0, 0],
+      [50, 'REQUEST.START', 'active', 1, 0],
+      [60, 'REQUEST.END', 'idle', 0, 0],
+      [160, 'wait', 'idle', 0, 0],
+      [559, 'wait', 'idle', 0, 0],
+      [560, 'wait', 'disposed', 0, 0],
+    ],
+    output: { reason: 'idle-timeout', endedAt: 560, requests: 1 },
+    hibernations: 1,
+  },
+  {
+    name: 'a request wakes a hibernated session; the idle wait counts from that request, and it hibernates again',
+    streamsCountAsActivity: true,
+    hibernateAfter: 100,
+    rows: [
+      [0, 'server built', 'created', 0, 0],
+      [0, 'INITIALIZED', 'idle', 0, 0],
+      [200, 'wait', 'idle', 0, 0],
+      [300, 'REQUEST.START', 'active', 1, 0],
+      [310, 'REQUEST.END', 'idle', 0, 0],
+      [809, 'wait', 'idle', 0, 0],
+      [810, 'wait', 'disposed', 0, 0],
+    ],
+    output: { reason: 'idle-timeout', endedAt: 810, requests: 1 },
+    hibernations: 2,
+  },
+  {
+    name: 'an open uncounted stream keeps an idle session from hibernating; a DELETE then ends it with a release',
+    streamsCountAsActivity: false,
+    hibernateAfter: 100,
+    rows: [
+      [0, 'server built', 'created', 0, 0],
+      [0, 'INITIALIZED', 'idle', 0, 0],
+      [10, 'STREAM.OPEN', 'idle', 0, 1],
+      [300, 'DELETE', 'expired', 0, 1],
+      [310, 'released', 'disposed', 0, 1],
+    ],
+    output: { reason: 'deleted', endedAt: 300, requests: 0 },
+    hibernations: 0,
+  },
+  {
+    name: 'a DELETE of a hibernated session ends it at once: nothing to release',
+    streamsCountAsActivity: true,
+    hibernateAfter: 100,
+    rows: [
+      [0, 'server built', 'created', 0, 0],
+      [0, 'INITIALIZED', 'idle', 0, 0],
+      [200, 'wait', 'idle', 0, 0],
+      [250, 'DELETE', 'disposed', 0, 0],
+    ],
+    output: { reason: 'deleted', endedAt: 250, requests: 0 },
+    hibernations: 1,
   },
 ];
 

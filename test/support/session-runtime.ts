@@ -41,12 +41,21 @@ export interface SessionRuntime {
   act(at: number, action?: SpecAction): Promise<ActOutcome>;
 }
 
+const isClientAct = (action: SpecAction): boolean =>
+  action.kind === 'request-start' ||
+  action.kind === 'request-end' ||
+  action.kind === 'stream-open' ||
+  action.kind === 'stream-close' ||
+  action.kind === 'initialized';
+
 export function startSessionRuntime(config: LifecycleConfig): SessionRuntime {
   const clock = new SimulatedClock();
   clock.set(config.createdAt);
   const prepare = gate<ServerDouble>();
   const release = gate<void>();
-  const server: ServerDouble = { close: () => release.promise };
+  let builds = 0;
+  // The session's own release waits for the path; a hibernating session's release is immediate.
+  const server: ServerDouble = { close: () => (session.isLive ? Promise.resolve() : release.promise) };
   const { initTimeout, idleTimeout, maxLifetime, disposeTimeout } = config.timeouts;
   const supervisor: SessionSupervisor<ServerDouble> = createSessionSupervisor({
     clock,
@@ -55,7 +64,12 @@ export function startSessionRuntime(config: LifecycleConfig): SessionRuntime {
     disposeTimeout,
     ...(maxLifetime === undefined ? {} : { maxLifetime }),
     streamsCountAsActivity: config.streamsCountAsActivity,
-    createServer: () => prepare.promise,
+    ...(config.hibernateAfter === undefined ? {} : { hibernateAfter: config.hibernateAfter }),
+    // The first build waits for the path; rebuilds after hibernation succeed at once.
+    createServer: () => {
+      builds += 1;
+      return builds === 1 ? prepare.promise : Promise.resolve(server);
+    },
   });
   const session: SupervisedSession<ServerDouble> = supervisor.open();
   const endRequest: Array<() => void> = [];
@@ -105,10 +119,13 @@ export function startSessionRuntime(config: LifecycleConfig): SessionRuntime {
   };
 
   const admitted = observe();
-  // Every change of state, observed the moment it happens.
-  const moves: SessionObservation[] = [];
-  session.actor.subscribe(() => {
-    if (session.state !== (moves.at(-1) ?? admitted).state) moves.push(observe());
+  // Every change of state, as the supervisor announces it (the session's actor is replaced when a
+  // hibernated session wakes up, so its own subscription would not see every move).
+  const moves: LifecycleState[] = [];
+  supervisor.subscribe((event) => {
+    if (event.type === 'transition' && event.sessionId === session.id && event.from !== undefined) {
+      moves.push(event.to);
+    }
   });
 
   const act = async (at: number, action?: SpecAction): Promise<ActOutcome> => {
@@ -117,10 +134,14 @@ export function startSessionRuntime(config: LifecycleConfig): SessionRuntime {
     if (by < 0) throw new Error(`The path goes back in time, to ${at}`);
     if (by > 0) clock.increment(by);
     await flush();
+    // A real clock runs a timer armed with 0 ms right away; the simulated one only on its next move.
+    clock.increment(0);
+    await flush();
+    // A client act on a hibernated session wakes it as the HTTP layer does: actor and server back first.
+    if (action && isClientAct(action) && session.hibernation) await supervisor.wake(session);
     if (action) perform(action);
     await flush();
-    const during = moves.slice(first);
-    return { movedTo: during.map(({ state }) => state), session: during.at(-1) ?? observe() };
+    return { movedTo: moves.slice(first), session: observe() };
   };
 
   return { supervisor, session, admitted, observe, act };
