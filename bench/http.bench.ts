@@ -22,6 +22,7 @@
  *
  * Environment: BENCH_HTTP_ROUNDS (rounds, default 8), BENCH_HTTP_SECONDS (seconds per window,
  * default 2), BENCH_HTTP_SERVERS (comma list, default bare,supervisor,bare-demo,demo,demo-silent),
+ * BENCH_HTTP_TOOLS_CONNECTIONS (default 16), BENCH_HTTP_CHURN_CONNECTIONS (default 10),
  * BENCH_HTTP_CPU_PROF=<dir> (forked children write `--cpu-prof` profiles to <dir>/<server>/).
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -77,10 +78,12 @@ function envServers(): readonly ServerKind[] {
 const ROUNDS = envInt('BENCH_HTTP_ROUNDS', 8);
 const WINDOW_SECONDS = envInt('BENCH_HTTP_SECONDS', 2);
 const SERVERS = envServers();
-const TOOLS: RunOptions = { connections: 16, seconds: WINDOW_SECONDS };
-const TOOLS_WARMUP: RunOptions = { connections: 16, seconds: 2 };
-const CHURN: RunOptions = { connections: 10, seconds: WINDOW_SECONDS };
-const CHURN_WARMUP: RunOptions = { connections: 10, seconds: 2 };
+const TOOLS_CONNECTIONS = envInt('BENCH_HTTP_TOOLS_CONNECTIONS', 16);
+const CHURN_CONNECTIONS = envInt('BENCH_HTTP_CHURN_CONNECTIONS', 10);
+const TOOLS: RunOptions = { connections: TOOLS_CONNECTIONS, seconds: WINDOW_SECONDS };
+const TOOLS_WARMUP: RunOptions = { connections: TOOLS_CONNECTIONS, seconds: 2 };
+const CHURN: RunOptions = { connections: CHURN_CONNECTIONS, seconds: WINDOW_SECONDS };
+const CHURN_WARMUP: RunOptions = { connections: CHURN_CONNECTIONS, seconds: 2 };
 const HEAP_SESSIONS = 1_000;
 const HEAP_WARMUP_SESSIONS = 50;
 const SETUP_CONCURRENCY = 10;
