@@ -309,6 +309,11 @@ export class McpSessionSupervisor<TServer = McpServerLike> extends SessionSuperv
     if (this.placement) await this.placement.restore(session, transport);
   }
 
+  /** Whether this supervisor serves the 2026-07-28 revision beside its sessions (the `modern` option). */
+  get servesModernEra(): boolean {
+    return this.modern !== undefined;
+  }
+
   /**
    * Calls `listener` on every request the modern (2026-07-28) leg served, with its method and status
    * (metrics, live views). The 2025-era leg is reported per session by {@link SessionSupervisor.subscribe}.

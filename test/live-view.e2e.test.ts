@@ -13,13 +13,16 @@
  */
 import http from 'node:http';
 import path from 'node:path';
+import { createMcpHandler } from '@modelcontextprotocol/server';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
+import type { ModernHandler } from '../src/http/era-router.js';
 import { createSessionSupervisor, type McpSessionSupervisor } from '../src/index.js';
 import { isLoopbackAddress } from '../src/live-view/access.js';
 import { liveCharts } from '../src/live-view/charts.js';
 import { createLiveView, type LiveSnapshot, type LiveViewHandler } from '../src/live-view/index.js';
+import { connectClient as connectEraClient, createV2Server } from './fixtures/eras.js';
 import {
   closeServer,
   connectClient,
@@ -63,7 +66,9 @@ interface LiveDemo {
 /** A server whose release never finishes: its session stays `expired` until `disposeTimeout`. */
 const hangingServer = { close: () => new Promise<void>(() => {}) };
 
-async function startLiveDemo(options: { maxClients?: number; maxSessions?: number } = {}): Promise<LiveDemo> {
+async function startLiveDemo(
+  options: { maxClients?: number; maxSessions?: number; modern?: ModernHandler } = {},
+): Promise<LiveDemo> {
   const clock = new SimulatedClock();
   const tools = toolServerFactory();
   const supervisor = createSessionSupervisor({
@@ -73,6 +78,7 @@ async function startLiveDemo(options: { maxClients?: number; maxSessions?: numbe
     idleTimeout: IDLE_TIMEOUT_MS,
     maxLifetime: MAX_LIFETIME_MS,
     disposeTimeout: DISPOSE_TIMEOUT_MS,
+    ...(options.modern === undefined ? {} : { modern: options.modern }),
     createServer: (context) => {
       if (context.metadata?.fail) throw new Error('this server cannot be built');
       if (context.metadata?.hangOnRelease) return hangingServer as unknown as ReturnType<typeof tools>;
@@ -369,6 +375,68 @@ describe.skipIf(skipBrowser)('the live view in headless Chromium', () => {
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow, 'the page scrolls sideways at 420 px').toBeLessThanOrEqual(0);
     expect(await linesOf(page, 'capacity'), 'the capacity card wraps at 420 px').toBe(1);
+    expect(errors, 'errors in the page').toEqual([]);
+  });
+
+  it('counts the sessionless 2026-07-28 requests in their own panel, apart from the sessions', async () => {
+    const demo = await startLiveDemo({ modern: createMcpHandler(createV2Server, { legacy: 'reject' }) });
+    const { page, errors } = await openPage(demo.liveUrl);
+    const modernCount = (list: string, attribute: string, name: string) => () =>
+      page.locator(`#${list} li[${attribute}="${name}"] .count`).textContent();
+
+    await expect.poll(() => page.locator('#modern').getAttribute('data-served'), POLL).toBe('true');
+    expect(await page.locator('#modern-empty').textContent()).toMatch(/^No sessionless requests yet/);
+    expect(await page.locator('#modern-figures').isVisible()).toBe(false);
+
+    // A real SDK v2 client pinned to 2026-07-28: its discovery probe, then two tool calls.
+    const pinned = await connectEraClient('v2 pinned', demo.mcpUrl);
+    cleanups.push(() => pinned.close());
+    expect(await pinned.callText('echo', { text: 'one' })).toBe('one');
+    expect(await pinned.callText('echo', { text: 'two' })).toBe('two');
+    // A request the modern handler refuses: a method it does not know, without the revision's envelope.
+    const refused = await fetch(demo.mcpUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'bogus/method', params: {} }),
+    });
+    await refused.text();
+    expect(refused.status).toBe(400);
+
+    await expect.poll(() => page.locator('#modern-total').textContent(), POLL).toBe('4');
+    expect(await page.locator('#modern-empty').isVisible()).toBe(false);
+    await expect.poll(modernCount('modern-methods', 'data-method', 'tools/call'), POLL).toBe('2');
+    expect(await modernCount('modern-methods', 'data-method', 'server/discover')()).toBe('1');
+    expect(await modernCount('modern-methods', 'data-method', 'other')()).toBe('1');
+    expect(await modernCount('modern-status', 'data-status-class', '2xx')()).toBe('3');
+    expect(await modernCount('modern-status', 'data-status-class', '4xx')()).toBe('1');
+    expect(Number(await page.locator('#modern-rate').textContent())).toBeGreaterThan(0);
+    // None of it took a session or a slot.
+    expect(await page.locator('#capacity').textContent()).toBe(`0 / ${MAX_SESSIONS}`);
+    expect(await page.locator('#admitted').textContent()).toBe('0');
+
+    // A 2025 client on the same endpoint holds a session, shown as one; the modern counts stay.
+    await connect(demo.mcpUrl);
+    await expect.poll(() => page.locator('#capacity').textContent(), POLL).toBe(`1 / ${MAX_SESSIONS}`);
+    expect(await page.locator('#modern-total').textContent()).toBe('4');
+
+    // The figures fit a 420 px screen too.
+    await page.setViewportSize({ width: 420, height: 900 });
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow, 'the page scrolls sideways at 420 px').toBeLessThanOrEqual(0);
+    expect(errors, 'errors in the page').toEqual([]);
+  });
+
+  it('says the sessionless leg is not served when the supervisor has no modern handler', async () => {
+    const demo = await startLiveDemo();
+    const { page, errors } = await openPage(demo.liveUrl);
+
+    await expect.poll(() => page.locator('#modern-empty').textContent(), POLL).toMatch(/^Not served/);
+    expect(await page.locator('#modern').getAttribute('data-served')).toBe('false');
+    expect(await page.locator('#modern-figures').isVisible()).toBe(false);
     expect(errors, 'errors in the page').toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { SupervisorEvent } from '../events.js';
 import type { SessionSupervisor, SupervisorStatistics } from '../supervisor.js';
 import type { LiveCharts } from './charts.js';
+import type { ModernTrafficTally } from './modern-traffic.js';
 import { chartState, clientName, type LiveEvent, takeSnapshot } from './snapshot.js';
 
 export interface EventStreamLimits {
@@ -14,7 +15,10 @@ export interface EventStreamLimits {
 
 /** Events are sent in batches this often (ms): one write per page per batch, one statistics read. */
 const FLUSH_MS = 50;
-/** With no event to send, statistics (in flight, phase) still reach the pages this often (ms). */
+/**
+ * With no event to send, statistics (in flight, phase) and the modern leg's counts (whose requests
+ * are not supervisor events) still reach the pages this often (ms).
+ */
 const TICK_MS = 1_000;
 /** More events than this in one batch: drop them and send a fresh snapshot instead... */
 const MAX_PENDING_EVENTS = 1_000;
@@ -59,6 +63,7 @@ export class LiveEventStream {
     private readonly supervisor: SessionSupervisor<unknown>,
     private readonly charts: LiveCharts,
     private readonly limits: EventStreamLimits,
+    private readonly traffic: ModernTrafficTally,
   ) {}
 
   /** Pages streaming now. */
@@ -91,7 +96,15 @@ export class LiveEventStream {
   }
 
   private snapshot() {
-    return takeSnapshot(this.supervisor, this.charts, this.taken, this.seq, this.limits.maxListedSessions);
+    return takeSnapshot(
+      this.supervisor,
+      this.charts,
+      this.taken,
+      this.seq,
+      this.limits.maxListedSessions,
+      // The traffic's times are wall-clock (see TrafficEvent.at), whatever clock the supervisor runs.
+      this.traffic.summary(Date.now()),
+    );
   }
 
   private count(ids: readonly string[]): void {
@@ -181,6 +194,7 @@ export class LiveEventStream {
       now: this.supervisor.options.clock.now(),
       stats,
       ...chartState(this.charts, stats, this.taken),
+      modern: this.traffic.summary(Date.now()),
       events,
     };
     this.broadcast(sseMessage('batch', batch));

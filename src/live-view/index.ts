@@ -6,11 +6,13 @@ import { refusal } from './access.js';
 import { loadLayoutEngine } from './chart-layout.js';
 import { liveCharts, machinesOf } from './charts.js';
 import { LiveEventStream } from './event-stream.js';
+import { countModernTraffic } from './modern-traffic.js';
 import { LIVE_VIEW_CSP, LIVE_VIEW_PAGE } from './page.js';
 import { takeSnapshot } from './snapshot.js';
 
 export type { ChartDrawing, PlacedState, PlacedTransition } from './chart-layout.js';
 export type { ChartsDocument, StateCounts } from './charts.js';
+export type { LiveModernTraffic } from './modern-traffic.js';
 export type { LiveChartState, LiveEvent, LiveSession, LiveSnapshot } from './snapshot.js';
 export { type ChartState, type ChartTransition, describeMachine, type Statechart } from './statechart.js';
 
@@ -38,7 +40,8 @@ export interface LiveViewOptions {
 
 /**
  * A node:http handler: answers (and returns `true`) for paths under its base, returns `false`
- * without touching the response for anything else. `close()` ends every open event stream.
+ * without touching the response for anything else. `close()` ends every open event stream and
+ * stops counting the sessionless (2026-07-28) traffic.
  */
 export interface LiveViewHandler {
   (req: IncomingMessage, res: ServerResponse): boolean;
@@ -85,7 +88,9 @@ function answer(
 /**
  * A read-only web page that shows a supervisor as it runs: counts per state, each live session
  * with its state and age, and a timeline of recent transitions, pushed to the page over
- * server-sent events as they happen. No framework, no external resources.
+ * server-sent events as they happen. No framework, no external resources. A supervisor serving
+ * both eras (`modern` handler) also gets a panel of its sessionless 2026-07-28 traffic: requests by
+ * method and by status class, and the recent rate, counted from the view's creation.
  *
  * Both machines are drawn from their definitions (laid out by the optional peer dependency
  * `elkjs`, which must be installed: `createLiveView` throws `missing-peer-dependency` otherwise),
@@ -122,11 +127,18 @@ export function createLiveView(
   loadLayoutEngine();
   // The charts the supervisor's actors run, read from their definitions.
   const charts = liveCharts(machinesOf(supervisor));
-  const stream = new LiveEventStream(supervisor, charts, {
-    maxClients: positiveInteger('maxClients', options.maxClients, 8),
-    maxListedSessions,
-    heartbeatMs: positiveInteger('heartbeatMs', options.heartbeatMs, 15_000),
-  });
+  // Counted from now on, page open or not (O(1) per request): a page opened later still sees totals.
+  const traffic = countModernTraffic(supervisor);
+  const stream = new LiveEventStream(
+    supervisor,
+    charts,
+    {
+      maxClients: positiveInteger('maxClients', options.maxClients, 8),
+      maxListedSessions,
+      heartbeatMs: positiveInteger('heartbeatMs', options.heartbeatMs, 15_000),
+    },
+    traffic.tally,
+  );
 
   const handler = (req: IncomingMessage, res: ServerResponse): boolean => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -158,7 +170,18 @@ export function createLiveView(
     } else if (route === '/snapshot.json') {
       res
         .writeHead(200, { 'content-type': 'application/json', ...SECURITY_HEADERS })
-        .end(JSON.stringify(takeSnapshot(supervisor, charts, new Map(), 0, maxListedSessions)));
+        .end(
+          JSON.stringify(
+            takeSnapshot(
+              supervisor,
+              charts,
+              new Map(),
+              0,
+              maxListedSessions,
+              traffic.tally.summary(Date.now()),
+            ),
+          ),
+        );
     } else if (route === '/charts.json') {
       charts.drawings().then(
         (drawings) =>
@@ -175,7 +198,12 @@ export function createLiveView(
     return true;
   };
   return Object.defineProperties(handler, {
-    close: { value: () => stream.close() },
+    close: {
+      value: () => {
+        stream.close();
+        traffic.stop();
+      },
+    },
     clients: { get: () => stream.size },
   }) as LiveViewHandler;
 }

@@ -1,11 +1,13 @@
 import { CHARTS_SCRIPT } from './page-charts-script.js';
 import { LANES_SCRIPT } from './page-lanes-script.js';
+import { MODERN_SCRIPT } from './page-modern-script.js';
 
 /*
  * The page's one inline script (its hash is in the CSP). It loads `charts.json` (the laid-out
  * machines), then opens `events` (a snapshot, then batches) and renders:
  *
  *   #capacity #in-flight #admitted #rejected #ended     cards
+ *   #modern                                             the sessionless leg (page-modern-script.ts)
  *   the statecharts and the swimlanes                   (page-charts-script.ts, page-lanes-script.ts)
  *   #sessions tr[data-session-id][data-state]           one row per session, cells [data-field=…]
  *   #timeline li[data-session-id][data-to]              recent transitions, newest first
@@ -211,6 +213,7 @@ const CARDS_AND_STREAM = `
       if (!lanes.has(session.id)) laneFromSession(session, snapshot.now);
     }
     applyStats(snapshot.stats, snapshot.total);
+    applyModern(snapshot.modern);
     applyChartState(snapshot.counts, snapshot.taken);
     refreshEmpty();
     renderLanes();
@@ -222,6 +225,7 @@ const CARDS_AND_STREAM = `
     pruneEnded();
     pruneLanes();
     applyStats(batch.stats);
+    applyModern(batch.modern);
     applyChartState(batch.counts, batch.taken);
     refreshEmpty();
     renderLanes();
@@ -290,6 +294,7 @@ export const LIVE_VIEW_SCRIPT = `
 ${COMMON}
 ${CHARTS_SCRIPT}
 ${LANES_SCRIPT}
+${MODERN_SCRIPT}
 ${TABLE_AND_TIMELINE}
 ${CARDS_AND_STREAM}
 })();

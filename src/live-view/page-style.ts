@@ -31,6 +31,19 @@ section { background: var(--card); border: 1px solid var(--line); border-radius:
   color: #fff; background: var(--state-color, var(--muted)); font-size: .8rem; }
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .78rem; }
 
+/* The sessionless (2026-07-28) leg */
+#modern-figures { display: grid; gap: .75rem 1.25rem; grid-template-columns: minmax(9rem, 1fr) minmax(9rem, 1fr) minmax(0, 3fr); align-items: start; }
+#modern-figures[hidden] { display: none; }
+#modern-figures dl { display: grid; gap: .75rem; margin: 0; }
+h3 { font-size: .75rem; font-weight: 600; color: var(--muted); margin: 0 0 .3rem; }
+.count-list { list-style: none; margin: 0; padding: 0; font-size: .8rem; }
+.count-list li { position: relative; z-index: 0; display: flex; justify-content: space-between; gap: .75rem; padding: .15rem .4rem; }
+.count-list .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.count-list .count { font-variant-numeric: tabular-nums; font-weight: 600; }
+.count-list .bar { position: absolute; left: 0; top: 0; bottom: 0; z-index: -1; border-radius: 3px; background: var(--line); }
+#modern-status li[data-status-class="2xx"] .bar { background: color-mix(in srgb, var(--good) 30%, transparent); }
+#modern-status li[data-status-class="4xx"] .bar, #modern-status li[data-status-class="5xx"] .bar { background: color-mix(in srgb, var(--bad) 30%, transparent); }
+
 /* Statecharts */
 #charts { display: grid; gap: 1rem; grid-template-columns: minmax(0, 3fr) minmax(0, 1.2fr); align-items: start; }
 figure { margin: 0; min-width: 0; }
@@ -91,7 +104,9 @@ tr[data-ended] { opacity: .55; }
 #timeline time, #timeline .sid { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .75rem; color: var(--muted); }
 #timeline .reason { color: var(--muted); }
 #note { color: var(--muted); font-size: .8rem; }
-@media (max-width: 900px) { main, #charts { grid-template-columns: minmax(0, 1fr); } }
+@media (max-width: 900px) { main, #charts { grid-template-columns: minmax(0, 1fr); } 
+  #modern-figures { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  #modern-figures dl { grid-column: 1 / -1; grid-template-columns: repeat(2, minmax(0, 1fr)); } }
 @media (max-width: 560px) {
   main { padding: .75rem; gap: .9rem; }
   header { padding: .75rem; }
@@ -99,6 +114,7 @@ tr[data-ended] { opacity: .55; }
   #counts .card:last-child:nth-child(odd) { grid-column: 1 / -1; }
   #lanes { grid-template-columns: minmax(4.5rem, 6rem) minmax(0, 1fr) minmax(4.5rem, 5.8rem); font-size: .72rem; }
   .optional { display: none; }
+  #modern-figures { grid-template-columns: minmax(0, 1fr); }
   /* Stacked under the session chart, the supervisor's would otherwise be drawn twice as large. */
   #chart-supervisor svg.chart { max-width: min(var(--natural-width), 45%); }
 }

@@ -34,6 +34,18 @@ export const LIVE_VIEW_PAGE = `<!doctype html>
     ${card('rejected', 'rejected')}
     <div class="card"><dt>ended (total)</dt><dd id="ended"><span>–</span><small></small></dd></div>
   </dl>
+  <section id="modern" class="wide" aria-labelledby="modern-title" data-served="false">
+    <h2 id="modern-title">Sessionless requests · 2026-07-28 revision <small>answered one by one by the modern handler: no session, no slot of the capacity; counted since the view started</small></h2>
+    <p id="modern-empty" class="empty">–</p>
+    <div id="modern-figures" hidden>
+      <dl>
+        ${card('modern-total', 'requests')}
+        ${card('modern-rate', 'per second (last 10 s)')}
+      </dl>
+      <div><h3>by status</h3><ol id="modern-status" class="count-list"></ol></div>
+      <div><h3>by method</h3><ol id="modern-methods" class="count-list"></ol></div>
+    </div>
+  </section>
   <section class="wide" aria-labelledby="charts-title">
     <h2 id="charts-title">Statecharts <small>drawn from the machines: sessions in each state, times each arrow was taken since this view started listening; click a chart for full size</small></h2>
     <p id="charts-error" class="empty" hidden></p>

@@ -4,6 +4,7 @@ import type { SessionTransitionEvent } from '../events.js';
 import type { SessionInfo } from '../session.js';
 import type { SessionSupervisor, SupervisorStatistics } from '../supervisor.js';
 import type { LiveCharts, StateCounts } from './charts.js';
+import type { LiveModernTraffic } from './modern-traffic.js';
 
 /** One session as the live view shows it: no metadata beyond the client's name. */
 export interface LiveSession {
@@ -39,6 +40,8 @@ export interface LiveSnapshot extends LiveChartState {
   readonly sessions: readonly LiveSession[];
   /** Live sessions in all (more than `sessions.length` when the list was cut). */
   readonly total: number;
+  /** The sessionless 2026-07-28 leg, counted per request (it holds no session). */
+  readonly modern: LiveModernTraffic;
 }
 
 /** A transition or refusal as streamed to the page, numbered and with the client's name. */
@@ -89,6 +92,7 @@ export function takeSnapshot(
   taken: ReadonlyMap<string, number>,
   seq: number,
   maxListedSessions: number,
+  modern: LiveModernTraffic,
 ): LiveSnapshot {
   const sessions = supervisor.sessions();
   const stats = supervisor.getStatistics();
@@ -101,5 +105,6 @@ export function takeSnapshot(
       .slice(-maxListedSessions)
       .map((info) => toLiveSession(info, supervisor.get(info.id)?.principal)),
     total: sessions.length,
+    modern,
   };
 }
