@@ -1,7 +1,8 @@
 /**
- * Takes the live view screenshots in docs/: a supervisor on the real clock, real MCP SDK clients
- * (and a few sessions opened through the API) coming, working, going quiet and ending for ten
- * seconds or so, the page in headless Chromium at 1 280 px and at 420 px.
+ * Takes the live view screenshots in docs/: a supervisor on the real clock serving both eras, real
+ * MCP SDK clients (and a few sessions opened through the API) coming, working, going quiet and
+ * ending for ten seconds or so, and an SDK v2 client pinned to 2026-07-28 calling tools without a
+ * session, the page in headless Chromium at 1 280 px and at 420 px.
  *
  *   npx tsx test/live-view.screenshots.ts docs      # writes docs/live-view-desktop.png, -narrow.png
  *
@@ -12,9 +13,11 @@ import http from 'node:http';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { createMcpHandler } from '@modelcontextprotocol/server';
 import { chromium } from 'playwright-core';
 import { createSessionSupervisor } from '../src/index.js';
 import { createLiveView } from '../src/live-view/index.js';
+import { connectClient as connectEraClient, createV2Server } from './fixtures/eras.js';
 import { closeServer, listenOnLoopback, toolServerFactory } from './support/http-harness.js';
 import { CHROMIUM, findProgram } from './support/programs.js';
 
@@ -28,6 +31,7 @@ const supervisor = createSessionSupervisor({
   idleTimeout: '6s',
   initTimeout: '4s',
   disposeTimeout: '1s',
+  modern: createMcpHandler(createV2Server, { legacy: 'reject' }),
   createServer: (context) => {
     if (context.metadata?.fail) throw new Error('this server cannot be built');
     return tools();
@@ -80,6 +84,18 @@ try {
   await inspector.sdk.close();
   supervisor.open({ metadata: { clientInfo: { name: 'broken-build' }, fail: true } });
   await echo(cursor, 'working');
+  const pinned = await connectEraClient('v2 pinned', mcpUrl); // 2026-07-28: no session
+  for (let call = 0; call < 7; call += 1) await pinned.callText('echo', { text: String(call) });
+  // Refused by the modern handler (400): a method it does not know, without the revision's envelope.
+  await fetch(mcpUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'bogus/method', params: {} }),
+  }).then((response) => response.text());
   await sleep(1_500);
   const later = await client('zed');
   await echo(later, 'hi');
@@ -87,7 +103,9 @@ try {
   await echo(desktop, 'still here');
   await sleep(2_600);
   await echo(cursor, 'again');
-  await sleep(600);
+  for (let call = 0; call < 4; call += 1) await pinned.callText('echo', { text: String(call) });
+  await pinned.close();
+  await sleep(1_100);
 
   await page.screenshot({ path: path.join(directory, 'live-view-desktop.png'), fullPage: true });
   await page.setViewportSize({ width: 420, height: 900 });
