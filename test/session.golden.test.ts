@@ -20,11 +20,13 @@ const isLive = (state: string): boolean => state === 'created' || state === 'act
 describe('the lifecycle oracle reproduces every reviewed golden path', () => {
   it.each(GOLDEN_PATHS)('$name', (path) => {
     const oracle = new LifecycleOracle(configOf(path));
-    for (const [at, act, state, requestsInFlight, openStreams] of path.rows) {
+    for (const [at, act, state, requestsInFlight, openStreams, hibernated] of path.rows) {
       oracle.advanceTo(at);
       const action = actOfGoldenRow(act);
       if (action) oracle.apply(action);
       expect(oracle.view(), `at ${at} ms, ${act}`).toEqual({ state, requestsInFlight, openStreams });
+      if (hibernated !== undefined)
+        expect(oracle.hibernated, `at ${at} ms, ${act}: hibernated`).toBe(hibernated);
     }
     expect(oracle.output()).toEqual({ ...path.output, createdAt: 0 });
     expect(oracle.hibernations).toBe(path.hibernations ?? 0);
@@ -34,8 +36,12 @@ describe('the lifecycle oracle reproduces every reviewed golden path', () => {
 describe('a supervised session follows every reviewed golden path', () => {
   it.each(GOLDEN_PATHS)('$name', async (path) => {
     const runtime = startSessionRuntime(configOf(path));
-    for (const [at, act, state, requestsInFlight, openStreams] of path.rows) {
+    for (const [at, act, state, requestsInFlight, openStreams, hibernated] of path.rows) {
       const { session } = await runtime.act(at, actOfGoldenRow(act));
+      if (hibernated !== undefined) {
+        const { hibernation } = runtime.supervisor.getStatistics();
+        expect(hibernation.hibernated, `at ${at} ms, ${act}: hibernated`).toBe(hibernated ? 1 : 0);
+      }
       expect(session, `at ${at} ms, ${act}`).toEqual({
         state,
         requestsInFlight,

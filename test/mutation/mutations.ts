@@ -179,4 +179,20 @@ export const MUTATIONS: readonly Mutation[] = [
     find: "{ type: 'evictLeastRecentlyActiveIdle', params",
     replace: "{ type: 'evictLeastRecentlyActiveStreamsOnly', params",
   },
+  {
+    id: 'hibernates-with-stream-open',
+    kind: 'guard',
+    file: 'machines/session.machine.ts',
+    description: 'an idle session hibernates although an uncounted GET stream is open',
+    find: 'nothingOpen: ({ context }) => context.openStreams === 0 && context.requestsInFlight === 0,',
+    replace: 'nothingOpen: ({ context }) => context.requestsInFlight === 0,',
+  },
+  {
+    id: 'hibernate-delay*2',
+    kind: 'timer delay',
+    file: 'machines/session.machine.ts',
+    description: 'hibernation comes twice as late',
+    find: 'hibernateAfter: ({ context }) => context.timeouts.hibernateAfter ?? MAX_TIMER_DELAY,',
+    replace: 'hibernateAfter: ({ context }) => (context.timeouts.hibernateAfter ?? MAX_TIMER_DELAY) * 2,',
+  },
 ];

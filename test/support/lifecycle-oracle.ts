@@ -311,7 +311,9 @@ export class LifecycleOracle {
     this.idleSince = undefined;
     this.state = 'expired';
     // Nothing was built, or it was released on hibernation: nothing needs releasing.
-    if (this.build !== 'built' || this.hibernated) {
+    const holdsNothing = this.build !== 'built' || this.hibernated;
+    this.hibernated = false;
+    if (holdsNothing) {
       this.release = 'done';
       this.state = 'disposed';
     }

@@ -5,7 +5,7 @@
  *
  * Configuration of every path: admission at 0 ms, initTimeout 300, idleTimeout 500,
  * disposeTimeout 200, no maxLifetime unless the path sets one. A row is
- * `[at ms, act, state after, requests in flight, open streams]`; the act `wait` only lets the clock
+ * `[at ms, act, state after, requests in flight, open streams, hibernated?]`; the act `wait` only lets the clock
  * reach `at` (a timer due at `at` fires then, and 1 ms before a deadline nothing may have happened).
  * Waits land on deadlines or before them, never past one.
  */
@@ -24,12 +24,14 @@ export type GoldenAct =
   | 'released'
   | 'release fails';
 
+/** With `hibernateAfter`, rows also say whether the session is hibernated afterwards. */
 export type GoldenRow = readonly [
   at: number,
   act: GoldenAct,
   state: LifecycleState,
   inFlight: number,
   streams: number,
+  hibernated?: boolean,
 ];
 
 export interface GoldenPath {
@@ -213,13 +215,14 @@ export const GOLDEN_PATHS: readonly GoldenPath[] = [
     streamsCountAsActivity: true,
     hibernateAfter: 100,
     rows: [
-      [0, 'server built', 'created', 0, 0],
-      [0, 'INITIALIZED', 'idle', 0, 0],
-      [50, 'REQUEST.START', 'active', 1, 0],
-      [60, 'REQUEST.END', 'idle', 0, 0],
-      [160, 'wait', 'idle', 0, 0],
-      [559, 'wait', 'idle', 0, 0],
-      [560, 'wait', 'disposed', 0, 0],
+      [0, 'server built', 'created', 0, 0, false],
+      [0, 'INITIALIZED', 'idle', 0, 0, false],
+      [50, 'REQUEST.START', 'active', 1, 0, false],
+      [60, 'REQUEST.END', 'idle', 0, 0, false],
+      [159, 'wait', 'idle', 0, 0, false],
+      [160, 'wait', 'idle', 0, 0, true],
+      [559, 'wait', 'idle', 0, 0, true],
+      [560, 'wait', 'disposed', 0, 0, false],
     ],
     output: { reason: 'idle-timeout', endedAt: 560, requests: 1 },
     hibernations: 1,
@@ -229,13 +232,16 @@ export const GOLDEN_PATHS: readonly GoldenPath[] = [
     streamsCountAsActivity: true,
     hibernateAfter: 100,
     rows: [
-      [0, 'server built', 'created', 0, 0],
-      [0, 'INITIALIZED', 'idle', 0, 0],
-      [200, 'wait', 'idle', 0, 0],
-      [300, 'REQUEST.START', 'active', 1, 0],
-      [310, 'REQUEST.END', 'idle', 0, 0],
-      [809, 'wait', 'idle', 0, 0],
-      [810, 'wait', 'disposed', 0, 0],
+      [0, 'server built', 'created', 0, 0, false],
+      [0, 'INITIALIZED', 'idle', 0, 0, false],
+      [99, 'wait', 'idle', 0, 0, false],
+      [100, 'wait', 'idle', 0, 0, true],
+      [300, 'REQUEST.START', 'active', 1, 0, false],
+      [310, 'REQUEST.END', 'idle', 0, 0, false],
+      [409, 'wait', 'idle', 0, 0, false],
+      [410, 'wait', 'idle', 0, 0, true],
+      [809, 'wait', 'idle', 0, 0, true],
+      [810, 'wait', 'disposed', 0, 0, false],
     ],
     output: { reason: 'idle-timeout', endedAt: 810, requests: 1 },
     hibernations: 2,
@@ -245,11 +251,12 @@ export const GOLDEN_PATHS: readonly GoldenPath[] = [
     streamsCountAsActivity: false,
     hibernateAfter: 100,
     rows: [
-      [0, 'server built', 'created', 0, 0],
-      [0, 'INITIALIZED', 'idle', 0, 0],
-      [10, 'STREAM.OPEN', 'idle', 0, 1],
-      [300, 'DELETE', 'expired', 0, 1],
-      [310, 'released', 'disposed', 0, 1],
+      [0, 'server built', 'created', 0, 0, false],
+      [0, 'INITIALIZED', 'idle', 0, 0, false],
+      [10, 'STREAM.OPEN', 'idle', 0, 1, false],
+      [200, 'wait', 'idle', 0, 1, false],
+      [300, 'DELETE', 'expired', 0, 1, false],
+      [310, 'released', 'disposed', 0, 1, false],
     ],
     output: { reason: 'deleted', endedAt: 300, requests: 0 },
     hibernations: 0,
@@ -259,10 +266,11 @@ export const GOLDEN_PATHS: readonly GoldenPath[] = [
     streamsCountAsActivity: true,
     hibernateAfter: 100,
     rows: [
-      [0, 'server built', 'created', 0, 0],
-      [0, 'INITIALIZED', 'idle', 0, 0],
-      [200, 'wait', 'idle', 0, 0],
-      [250, 'DELETE', 'disposed', 0, 0],
+      [0, 'server built', 'created', 0, 0, false],
+      [0, 'INITIALIZED', 'idle', 0, 0, false],
+      [99, 'wait', 'idle', 0, 0, false],
+      [100, 'wait', 'idle', 0, 0, true],
+      [250, 'DELETE', 'disposed', 0, 0, false],
     ],
     output: { reason: 'deleted', endedAt: 250, requests: 0 },
     hibernations: 1,
