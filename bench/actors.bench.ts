@@ -7,7 +7,9 @@
  * the spec's (SPEC.md "Performance targets"), as ratios to the floor measured in the same run, on
  * CPU time (steadier than wall time on a shared machine). Sizes: 1 000, 10 000, 50 000, 100 000
  * live idle sessions. Access patterns: one hot session, a rotation through all of them, nested
- * requests in a busy session. Then the storm: 100 000 sessions expiring at once, on real timers.
+ * requests in a busy session. Then the storm: 100 000 sessions expiring at once, on real timers;
+ * then hibernation (bench/hibernation-case.ts): heap per session awake with its MCP server vs
+ * hibernated, wake-up latency over HTTP, many hibernated sessions and their expiry storm.
  *
  * A missed target is reported as FAIL, not an exit code; a crash exits non-zero.
  * `BENCH_NAIVE=1` adds the one-parent `spawnChild` design the library avoids (slow).
@@ -15,6 +17,8 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { type ExpiryResults, runExpiryCase } from './expiry-case.js';
 import { measureFloor } from './floor-case.js';
+import { runHibernationCase } from './hibernation-case.js';
+import { printHibernation } from './hibernation-report.js';
 import { runNaiveCase } from './naive-case.js';
 import { int, kib, num, print, progress, ratio, table, type Verdict, verdictTable } from './report.js';
 import {
@@ -243,8 +247,14 @@ async function main(): Promise<void> {
   await warmUpSupervisor();
   const rows = await measureAtSizes();
   const expiry = await runExpiryCase(EXPIRY_SESSIONS, EXPIRY_IDLE_TIMEOUT_MS);
+  const hibernation = await runHibernationCase({
+    heapSessions: 2_000,
+    wakeSamples: 300,
+    manySessions: Number(process.env.HIBERNATION_SESSIONS ?? 100_000),
+  });
   printSizes(rows);
   printExpiry(expiry);
+  const hibernationVerdicts = printHibernation(hibernation);
   if (process.env.BENCH_NAIVE === '1') {
     const naive = await runNaiveCase({
       sizes: [1_000, 5_000],
@@ -260,7 +270,12 @@ async function main(): Promise<void> {
       ),
     );
   }
-  print(verdictTable('Targets (SPEC.md "Performance targets", actor layer)', verdicts(rows, expiry)));
+  print(
+    verdictTable('Targets (SPEC.md "Performance targets", actor layer and hibernation)', [
+      ...verdicts(rows, expiry),
+      ...hibernationVerdicts,
+    ]),
+  );
   print(`\n${loadLine('at end (this bench included)')}`);
   print(`Total bench time: ${(msSince(started) / 1000).toFixed(1)} s`);
 }

@@ -273,8 +273,14 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
     this.readyState = undefined;
   }
 
-  /** @internal The server was released for hibernation: `ready()` waits for its rebuild. */
-  settleHibernated(): void {
+  /**
+   * @internal The session hibernated: its stopped actor is dropped for `placeholder` (one shared,
+   * never-started actor), so nothing of it stays in memory but the persisted snapshot; `ready()`
+   * waits for the server's rebuild.
+   */
+  settleHibernated(placeholder: SessionActor): void {
+    this.lastActivity = this.lastActivityAt;
+    this.actor = placeholder;
     this.prepared = false;
   }
 

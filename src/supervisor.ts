@@ -84,6 +84,7 @@ export class SessionSupervisor<TServer = unknown> {
   private readonly drain: Drain;
   private readonly servers: ServerLifecycle<TServer>;
   private readonly hibernation: Hibernation;
+  private placeholder: SessionActor | undefined;
   /** One frozen object shared by every session's context: timeouts are the same for all. */
   private readonly timeouts: SessionTimeouts;
   private admission: Admission | undefined;
@@ -139,6 +140,19 @@ export class SessionSupervisor<TServer = unknown> {
         (actor as WithHandle<TServer>)[HANDLE] = session as SupervisedSession<TServer>;
         actor.start();
         return actor;
+      },
+      // Never started: it holds no timer and answers getSnapshot() with an initial context.
+      placeholder: () => {
+        this.placeholder ??= createActor(this.sessionLogic, {
+          input: {
+            sessionId: '',
+            createdAt: 0,
+            timeouts: this.timeouts,
+            streamsCountAsActivity: this.options.streamsCountAsActivity,
+          },
+          clock,
+        });
+        return this.placeholder;
       },
       release: (session) => this.servers.releaseServerOnly(session as SupervisedSession<TServer>),
       rebuild: (session) => this.servers.rebuild(session as SupervisedSession<TServer>),

@@ -53,6 +53,7 @@ describe('hibernation', () => {
   it('hibernates an idle session after hibernateAfter: actor stopped, server closed, still idle', async () => {
     const { clock, supervisor, built, open } = await start();
     const session = await open();
+    const actor = session.actor;
 
     clock.increment(HIBERNATE_AFTER);
     await settle();
@@ -60,7 +61,8 @@ describe('hibernation', () => {
     expect({
       state: session.state,
       hibernated: session.hibernation !== undefined,
-      actor: session.actor.getSnapshot().status,
+      actor: actor.getSnapshot().status,
+      actorDropped: session.actor !== actor,
       closed: built[0]?.closed,
       byState: supervisor.getStatistics().byState.idle,
       counts: supervisor.getStatistics().hibernation,
@@ -68,6 +70,7 @@ describe('hibernation', () => {
       state: 'idle',
       hibernated: true,
       actor: 'stopped',
+      actorDropped: true,
       closed: 1,
       byState: 1,
       counts: { hibernated: 1, hibernations: 1, wakeUps: 0 },

@@ -41,6 +41,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<{ origin: st
     maxSessions: Number(env('MAX_SESSIONS', '100')),
     idleTimeout: env('IDLE_TIMEOUT', '60s'),
     initTimeout: env('INIT_TIMEOUT', '10s'),
+    // Idle sessions with nothing open keep ~1 KB after this; their server is rebuilt on the next request.
+    hibernateAfter: env('HIBERNATE_AFTER', '20s'),
     logger,
     ...(options.inspect ? { inspect: options.inspect } : {}),
     // DNS-rebinding protection: only loopback host names, since that is where the demo listens.

@@ -19,6 +19,8 @@ export interface HibernationHooks {
   readonly idleTimeout: number;
   /** A new actor from a persisted snapshot, its handle attached, started. */
   restore(session: SupervisedSession<unknown>, snapshot: unknown): SessionActor;
+  /** One never-started actor every hibernated session points to instead of its stopped one. */
+  placeholder(): SessionActor;
   /** Releases the server and transport, not the session. */
   release(session: SupervisedSession<unknown>): Promise<void>;
   /** Rebuilds the server (and replays the handshake); rejects if it cannot. */
@@ -70,7 +72,7 @@ export class Hibernation {
     const { clock, idleTimeout } = this.hooks;
     const remaining = Math.max(0, session.lastActivityAt + idleTimeout - clock.now());
     session.hibernation = { snapshot, wakeUp: clock.setTimeout(() => this.awaken(session), remaining) };
-    session.settleHibernated();
+    session.settleHibernated(this.hooks.placeholder());
     this.hibernatedNow += 1;
     this.hibernations += 1;
     this.hooks.release(session).catch((error: unknown) => {

@@ -1,0 +1,16 @@
+/**
+ * `npm run bench:hibernation`: the hibernation figures alone (also section 3 of `npm run bench`).
+ * HIBERNATION_SESSIONS sets how many hibernated sessions the storm uses (default 100 000).
+ */
+
+import { runHibernationCase } from './hibernation-case.js';
+import { printHibernation } from './hibernation-report.js';
+import { print, verdictTable } from './report.js';
+
+const results = await runHibernationCase({
+  heapSessions: 2_000,
+  wakeSamples: 300,
+  manySessions: Number(process.env.HIBERNATION_SESSIONS ?? 100_000),
+});
+const verdicts = printHibernation(results);
+print(verdictTable('Targets (issue 10, hibernation)', verdicts));
