@@ -155,24 +155,37 @@ describe('systemClock', () => {
 });
 
 describe('forEachInSlices', () => {
-  it('finishes a small set synchronously', () => {
+  /** A stopwatch that moves `step` ms each time it is read, as if each visit took that long. */
+  const ticking = (step: number): (() => number) => {
+    let now = 0;
+    return () => {
+      now += step;
+      return now;
+    };
+  };
+
+  it('finishes the whole set synchronously on a clock that does not move while it runs', () => {
+    const items = Array.from({ length: 1_000 }, (_, i) => i);
     const seen: number[] = [];
-    forEachInSlices([1, 2, 3], (n) => seen.push(n));
-    expect(seen).toEqual([1, 2, 3]);
+    const stopped = (): number => 0;
+    forEachInSlices(items, (n) => seen.push(n), stopped, 0);
+    expect(seen).toEqual(items);
   });
 
-  it('yields to the event loop between slices of a large set and still visits every item once', async () => {
+  it('yields to the event loop once a slice has used its budget, and still visits every item once, in order', async () => {
     const seen: number[] = [];
+    const events: string[] = [];
+    // Each read of the clock advances it by 1 ms: a slice of budget 3 ends after its fourth visit.
     forEachInSlices(
       Array.from({ length: 10 }, (_, i) => i),
-      (n) => {
-        busy(2);
-        seen.push(n);
-      },
+      (n) => seen.push(n),
+      ticking(1),
       3,
     );
-    expect(seen.length).toBeLessThan(10);
-    await waitFor(() => seen.length === 10);
+    expect(seen).toEqual([0, 1, 2, 3]);
+    setImmediate(() => events.push(`other work after ${seen.length}`));
+    await nextTurns(3);
     expect(seen).toEqual([...Array(10).keys()]);
+    expect(events).toEqual(['other work after 8']);
   });
 });

@@ -4,7 +4,10 @@ import { forEachInSlices } from '../slices.js';
 /**
  * The drain of a shutdown: from its start, a session with no request in flight has nothing left to
  * finish and is retired (reason `shutdown`); at the grace deadline every remaining one is. Both
- * sweeps run in slices, so a drain of 100 000 sessions never holds the event loop for long.
+ * sweeps run in slices measured on the supervisor's clock, so a drain of 100 000 sessions never
+ * holds the event loop for long, and on a simulated clock a sweep is never cut by machine load.
+ * Every session the grace sweep retires ends when the grace ran out (the sweep's start), however
+ * many slices later the sweep reaches it.
  */
 export class Drain {
   /** Set by the supervisor's drain entry action, before its snapshot shows `draining`. */
@@ -14,7 +17,7 @@ export class Drain {
 
   begin(live: Iterable<SupervisedSession<unknown>>): void {
     this.active = true;
-    forEachInSlices([...live], (session) => this.retireIfSettled(session));
+    forEachInSlices([...live], (session) => this.retireIfSettled(session), this.now);
   }
 
   /** During a drain, a session with no request in flight has nothing left to finish. */
@@ -24,8 +27,13 @@ export class Drain {
   }
 
   retireAll(live: Iterable<SupervisedSession<unknown>>): void {
-    forEachInSlices([...live], (session) => {
-      if (session.isLive) session.end('shutdown', this.now());
-    });
+    const graceRanOutAt = this.now();
+    forEachInSlices(
+      [...live],
+      (session) => {
+        if (session.isLive) session.end('shutdown', graceRanOutAt);
+      },
+      this.now,
+    );
   }
 }
