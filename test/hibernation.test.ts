@@ -3,9 +3,10 @@
  * snapshot after `hibernateAfter`; its next request restores the actor and rebuilds the server once;
  * its idle timeout is still decided by the machine's own `after`. On a simulated clock.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { type SessionContext, SessionSupervisor } from '../src/index.js';
+import { type SessionContext, SessionSupervisor, type SupervisedSession } from '../src/index.js';
 
 const HIBERNATE_AFTER = 1_000;
 const IDLE_TIMEOUT = 10_000;
@@ -197,4 +198,138 @@ describe('hibernation', () => {
       reason: 'shutdown',
     });
   });
+});
+
+describe('hibernation interleaved with requests, streams, eviction, DELETE and shutdown (property)', () => {
+  type Op =
+    | { kind: 'open' }
+    | { kind: 'request'; index: number }
+    | { kind: 'end-request'; index: number }
+    | { kind: 'stream'; index: number }
+    | { kind: 'close-stream'; index: number }
+    | { kind: 'wake'; index: number }
+    | { kind: 'delete'; index: number }
+    | { kind: 'advance'; ms: number };
+
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.constant<Op>({ kind: 'open' }),
+    fc.nat(9).map<Op>((index) => ({ kind: 'request', index })),
+    fc.nat(9).map<Op>((index) => ({ kind: 'end-request', index })),
+    fc.nat(9).map<Op>((index) => ({ kind: 'stream', index })),
+    fc.nat(9).map<Op>((index) => ({ kind: 'close-stream', index })),
+    fc.nat(9).map<Op>((index) => ({ kind: 'wake', index })),
+    fc.nat(9).map<Op>((index) => ({ kind: 'delete', index })),
+    fc
+      .constantFrom(10, HIBERNATE_AFTER, HIBERNATE_AFTER * 3, IDLE_TIMEOUT)
+      .map<Op>((ms) => ({ kind: 'advance', ms })),
+  );
+
+  it('disposes every session exactly once, never rebuilds a server twice for one sleep, closes every server', async () => {
+    // Over all runs: the interleavings did hibernate and wake sessions (the property is not vacuous).
+    let hibernationsSeen = 0;
+    let wakeUpsSeen = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 40 }), fc.boolean(), async (ops, streamsCount) => {
+        const clock = new SimulatedClock();
+        clock.set(0);
+        const servers: Array<{ sessionId: string; restored: boolean; closed: number }> = [];
+        const supervisor = new SessionSupervisor<{ close(): void }>({
+          clock,
+          idleTimeout: IDLE_TIMEOUT,
+          hibernateAfter: HIBERNATE_AFTER,
+          maxSessions: 3,
+          streamsCountAsActivity: streamsCount,
+          createServer: (context) => {
+            const record = { sessionId: context.sessionId, restored: context.restored === true, closed: 0 };
+            servers.push(record);
+            return { close: () => void (record.closed += 1) };
+          },
+        });
+        const disposals = new Map<string, number>();
+        supervisor.subscribe((event) => {
+          if (event.type === 'transition' && event.to === 'disposed') {
+            disposals.set(event.sessionId, (disposals.get(event.sessionId) ?? 0) + 1);
+          }
+        });
+        const sessions: Array<SupervisedSession<{ close(): void }>> = [];
+        const requests: Array<() => void> = [];
+        const streams: Array<() => void> = [];
+        const at = <T>(list: readonly T[], index: number): T | undefined =>
+          list[index % Math.max(1, list.length)];
+        for (const step of ops) {
+          try {
+            switch (step.kind) {
+              case 'open': {
+                const session = supervisor.open();
+                sessions.push(session);
+                await session.ready().catch(() => {});
+                if (session.isLive) session.markInitialized();
+                break;
+              }
+              case 'request': {
+                const session = at(sessions, step.index);
+                if (session?.isLive) requests.push(session.beginRequest());
+                break;
+              }
+              case 'end-request':
+                requests.splice(step.index % Math.max(1, requests.length), 1)[0]?.();
+                break;
+              case 'stream': {
+                const session = at(sessions, step.index);
+                if (session?.isLive) streams.push(session.openStream());
+                break;
+              }
+              case 'close-stream':
+                streams.splice(step.index % Math.max(1, streams.length), 1)[0]?.();
+                break;
+              case 'wake': {
+                const session = at(sessions, step.index);
+                if (session?.isLive) await supervisor.wake(session);
+                break;
+              }
+              case 'delete': {
+                const session = at(sessions, step.index);
+                if (session) supervisor.close(session.id);
+                break;
+              }
+              case 'advance':
+                clock.increment(step.ms);
+                break;
+            }
+          } catch (error) {
+            // Only a full house may refuse an open.
+            expect(String(error)).toMatch(/Maximum number of sessions|capacity/i);
+          }
+          await settle();
+        }
+        // On a simulated clock the grace and dispose deadlines fire only when time is moved.
+        const stopped = supervisor.shutdown({ grace: 1 });
+        for (let i = 0; i < 3; i += 1) {
+          clock.increment(IDLE_TIMEOUT);
+          await settle();
+        }
+        await stopped;
+        const { wakeUps, hibernations } = supervisor.getStatistics().hibernation;
+        hibernationsSeen += hibernations;
+        wakeUpsSeen += wakeUps;
+        const rebuilt = servers.filter((server) => server.restored).length;
+        expect({
+          everyDisposedOnce: sessions.every((s) => disposals.get(s.id) === 1),
+          rebuildsWithinWakeUps: rebuilt <= wakeUps,
+          everyServerClosedOnce: servers.every((server) => server.closed === 1),
+          live: supervisor.getStatistics().liveSessions,
+        }).toEqual({
+          everyDisposedOnce: true,
+          rebuildsWithinWakeUps: true,
+          everyServerClosedOnce: true,
+          live: 0,
+        });
+      }),
+      { numRuns: 40, seed: 10 },
+    );
+    expect({ hibernated: hibernationsSeen > 0, woken: wakeUpsSeen > 0 }).toEqual({
+      hibernated: true,
+      woken: true,
+    });
+  }, 60_000);
 });
