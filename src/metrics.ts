@@ -100,6 +100,8 @@ function idleBucketsFor(idleTimeoutMs: number): number[] {
  * | `<prefix>idle_before_end_seconds` | histogram | `reason`; how long it had been idle when it ended (0 if busy) |
  * | `<prefix>requests_in_flight` | gauge | requests being answered; open GET streams are not counted |
  * | `<prefix>capacity` | gauge | `maxSessions` |
+ * | `<prefix>hibernated` | gauge | sessions hibernated now (also in `in_state{state="idle"}`); `hibernateAfter` |
+ * | `<prefix>hibernations_total`, `<prefix>wake_ups_total` | gauge | running totals, read at scrape time |
  * | `<prefix>requests_total` | counter | `era`: modern; `method` (known MCP methods, else `other`), `status`: requests the 2026-07-28 leg served (option `modern`); the 2025 leg is counted by sessions above |
  *
  * @example
@@ -138,6 +140,33 @@ export function createSupervisorMetrics<R extends AnyRegistry = Registry>(
     registers,
     collect() {
       this.set(supervisor.getStatistics().requestsInFlight);
+    },
+  });
+  // Hibernation (`hibernateAfter`): read from the statistics at scrape time, O(1).
+  const hibernation = (): ReturnType<SessionSupervisor<unknown>['getStatistics']>['hibernation'] =>
+    supervisor.getStatistics().hibernation;
+  new Gauge({
+    name: `${prefix}hibernated`,
+    help: 'Sessions hibernated now: idle, only their persisted snapshot kept (also counted as idle).',
+    registers,
+    collect() {
+      this.set(hibernation().hibernated);
+    },
+  });
+  new Gauge({
+    name: `${prefix}hibernations_total`,
+    help: 'Sessions that hibernated so far.',
+    registers,
+    collect() {
+      this.set(hibernation().hibernations);
+    },
+  });
+  new Gauge({
+    name: `${prefix}wake_ups_total`,
+    help: 'Hibernated sessions woken by a request so far (actor restored, server rebuilt).',
+    registers,
+    collect() {
+      this.set(hibernation().wakeUps);
     },
   });
   new Gauge({

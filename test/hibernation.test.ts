@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { type SessionContext, SessionSupervisor, type SupervisedSession } from '../src/index.js';
+import { createSupervisorMetrics } from '../src/metrics.js';
 
 const HIBERNATE_AFTER = 1_000;
 const IDLE_TIMEOUT = 10_000;
@@ -153,6 +154,23 @@ describe('hibernation', () => {
       newcomer: 'created',
       disposed: 1,
     });
+  });
+
+  it('shows hibernated sessions, hibernations and wake-ups in the metrics', async () => {
+    const { clock, supervisor, open } = await start();
+    const { registry, stop } = createSupervisorMetrics(supervisor);
+    const [first] = [await open(), await open()];
+    clock.increment(HIBERNATE_AFTER);
+    await settle();
+    await supervisor.wake(first as SupervisedSession<Server>);
+
+    const value = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values[0]?.value;
+    expect({
+      hibernated: await value('mcp_session_hibernated'),
+      hibernations: await value('mcp_session_hibernations_total'),
+      wakeUps: await value('mcp_session_wake_ups_total'),
+    }).toEqual({ hibernated: 1, hibernations: 2, wakeUps: 1 });
+    stop();
   });
 
   it('ends the session with reason failed when the rebuild fails', async () => {
