@@ -176,13 +176,23 @@ describe('cluster (in-process registry)', () => {
   });
 
   it('evicts the least recently active idle session cluster-wide; its owner retires it', async () => {
-    await startCluster({ maxSessions: 3 });
+    const registry = await startCluster({ maxSessions: 3 });
     const first = await openRawSession(node(0).send);
     const second = await openRawSession(node(1).send);
     const third = await openRawSession(node(2).send);
     await sleep(30);
     expect((await ping(node(0).send, first)).status).toBe(200); // `first` is now more recent than `second`
-    await sleep(30); // activity reported
+    // The nodes report activity in the background: wait until the registry has seen all three
+    // idle again, `second` the least recently active.
+    await eventually(async () => {
+      const [a, b, c] = await Promise.all([first, second, third].map((id) => registry.lookup(id)));
+      const idle = [a, b, c].every((record) => record?.state === 'idle');
+      return (
+        idle &&
+        b !== undefined &&
+        [a, c].every((record) => record && record.lastActivityAt > b.lastActivityAt)
+      );
+    });
     const fourth = await openRawSession(node(0).send);
     await eventually(() => !node(1).supervisor.has(second));
     expect(node(1).ended).toEqual([{ sessionId: second, reason: 'evicted' }]);

@@ -353,7 +353,8 @@ describe.skipIf(skipReason !== undefined)('cluster on Redis, nodes in separate p
     });
 
     it('evicts the least recently active idle session cluster-wide; its owner retires it', async () => {
-      const nodes = await startNodes(redis, 3, { MAX_SESSIONS: '3' });
+      const prefix = `lru-nodes-${process.pid}:`;
+      const nodes = await startNodes(redis, 3, { MAX_SESSIONS: '3', KEY_PREFIX: prefix });
       started.push(nodes);
       const [a, b, c] = nodes as [ClusterNodeProcess, ClusterNodeProcess, ClusterNodeProcess];
       const first = await openRawSession(sendTo(a));
@@ -361,7 +362,24 @@ describe.skipIf(skipReason !== undefined)('cluster on Redis, nodes in separate p
       const third = await openRawSession(sendTo(c));
       await sleep(150);
       expect((await ping(sendTo(a), first)).status).toBe(200); // first: more recent than second
-      await sleep(200); // reported (touch interval 50 ms)
+      // The nodes report activity in the background (every 50 ms, later on a loaded machine): wait
+      // until Redis has seen all three idle again, `second` the least recently active.
+      const observer = new RedisClusterRegistry({ url: redis.url, keyPrefix: prefix });
+      try {
+        await observer.ready();
+        await eventually(async () => {
+          const [one, two, three] = await Promise.all(
+            [first, second, third].map((id) => observer.lookup(id)),
+          );
+          const idle = [one, two, three].every((record) => record?.state === 'idle');
+          const secondIsOldest =
+            two !== undefined &&
+            [one, three].every((record) => record && record.lastActivityAt > two.lastActivityAt);
+          return idle && secondIsOldest ? true : undefined;
+        }, 'activity reported');
+      } finally {
+        await observer.close();
+      }
       const fourth = await openRawSession(sendTo(c));
       await eventually(
         async () => ((await b.health()).sessionIds.includes(second) ? undefined : true),
