@@ -204,13 +204,16 @@ describe('the demo server', () => {
     child = undefined;
   });
 
-  it('drains and exits 0 on SIGTERM with a session open', async () => {
+  // Starting the demo through tsx takes seconds on a loaded machine: the bounds below catch a hang,
+  // they measure nothing. The grace is an hour, so exiting at all shows the idle session was
+  // retired at once instead of held until the grace ran out.
+  it('drains and exits 0 on SIGTERM with a session open', { timeout: 90_000 }, async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const output: string[] = [];
     const demo = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/server.ts'], {
       cwd: process.cwd(),
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_GRACE: '1h' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = demo;
@@ -223,7 +226,7 @@ describe('the demo server', () => {
         const stats = await fetch(`${base}/stats`);
         expect(stats.status).toBe(200);
       },
-      { timeout: 15_000, interval: 100 },
+      { timeout: 45_000, interval: 100 },
     );
 
     const send = (request: Parameters<NodeSupervisor['send']>[0]) =>
@@ -233,15 +236,14 @@ describe('the demo server', () => {
     expect(stats.activeSessions).toBe(1);
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
 
-    const signalledAt = Date.now();
     demo.kill('SIGTERM');
+    let hang: NodeJS.Timeout | undefined;
     const [code, signal] = await Promise.race([
       exited,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`no exit within 5 s:\n${output.join('')}`)), 5_000),
-      ),
-    ]);
+      new Promise<never>((_, reject) => {
+        hang = setTimeout(() => reject(new Error(`no exit within 30 s:\n${output.join('')}`)), 30_000);
+      }),
+    ]).finally(() => clearTimeout(hang));
     expect({ code, signal }).toEqual({ code: 0, signal: null });
-    expect(Date.now() - signalledAt).toBeLessThan(5_000);
   });
 });
