@@ -50,6 +50,9 @@ const sendTo =
   (request) =>
     fetch(node.url, toRequestInit(request));
 
+/** Starting three node processes through tsx takes seconds on an idle machine, many more on a loaded one. */
+const NODES_START_TIMEOUT_MS = 60_000;
+
 let prefixes = 0;
 
 /** Starts `count` nodes on `redis` with one key prefix (a cluster of its own). */
@@ -268,7 +271,7 @@ describe.skipIf(skipReason !== undefined)('cluster on Redis, nodes in separate p
     beforeAll(async () => {
       nodes = await startNodes(redis, 3);
       started.push(nodes);
-    }, 60_000);
+    }, NODES_START_TIMEOUT_MS);
 
     it('keeps one SDK client session working with tools/call landing on every node', async () => {
       const { client, transport } = await connectRoundRobin(nodes);
@@ -335,7 +338,9 @@ describe.skipIf(skipReason !== undefined)('cluster on Redis, nodes in separate p
   });
 
   describe('cluster-wide capacity', () => {
-    it('never admits more than maxSessions across nodes in a storm of initializes', async () => {
+    it('never admits more than maxSessions across nodes in a storm of initializes', {
+      timeout: NODES_START_TIMEOUT_MS,
+    }, async () => {
       const nodes = await startNodes(redis, 3, { MAX_SESSIONS: '7', WHEN_FULL: 'reject' });
       started.push(nodes);
       const answers = await Promise.all(
@@ -352,7 +357,9 @@ describe.skipIf(skipReason !== undefined)('cluster on Redis, nodes in separate p
       expect(local.reduce((sum, n) => sum + n, 0)).toBe(7);
     });
 
-    it('evicts the least recently active idle session cluster-wide; its owner retires it', async () => {
+    it('evicts the least recently active idle session cluster-wide; its owner retires it', {
+      timeout: NODES_START_TIMEOUT_MS,
+    }, async () => {
       const prefix = `lru-nodes-${process.pid}:`;
       const nodes = await startNodes(redis, 3, { MAX_SESSIONS: '3', KEY_PREFIX: prefix });
       started.push(nodes);
@@ -398,7 +405,7 @@ describe.skipIf(skipReason !== undefined)('cluster on Redis, nodes in separate p
     beforeAll(async () => {
       nodes = await startNodes(redis, 3, { IDLE_TIMEOUT: '5m' });
       started.push(nodes);
-    }, 60_000);
+    }, NODES_START_TIMEOUT_MS);
 
     it('answers 503 (JSON-RPC) while Redis is down, never crashes, and recovers its sessions after a restart', async () => {
       const [a, b] = nodes as [ClusterNodeProcess, ClusterNodeProcess];

@@ -11,7 +11,9 @@
  * - it never holds more live sessions than `maxSessions`;
  * - once every timeout has passed and it has shut down, every session it admitted is disposed.
  *
- * Fixed seed and bounded runs: the same sequences every time, well under 20 s.
+ * Fixed seed and bounded runs: the same sequences every time. Each property takes a few seconds on
+ * an idle machine and nearly 20 s on a loaded 2-core one, so each has a minute and a half: the
+ * limit only catches a hang; the count of runs bounds the work.
  */
 
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
@@ -387,9 +389,12 @@ const sequences = fc.tuple(
   fc.array(commandArb, { minLength: MIN_COMMANDS, maxLength: MAX_COMMANDS, size: 'max' }),
 );
 const parameters = { seed: SEED, numRuns: NUM_RUNS, endOnFailure: true } as const;
+const PROPERTY_TIMEOUT_MS = 90_000;
 
 describe('random request sequences against supervisor.fetch', () => {
-  it('never throw, and never answer a 5xx other than the documented 503', async () => {
+  it('never throw, and never answer a 5xx other than the documented 503', {
+    timeout: PROPERTY_TIMEOUT_MS,
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(sequences, async ([options, commands]) => {
         const { statuses } = await runSequence(options, commands);
@@ -399,7 +404,7 @@ describe('random request sequences against supervisor.fetch', () => {
     );
   });
 
-  it('never hold more live sessions than maxSessions', async () => {
+  it('never hold more live sessions than maxSessions', { timeout: PROPERTY_TIMEOUT_MS }, async () => {
     await fc.assert(
       fc.asyncProperty(sequences, async ([options, commands]) => {
         const { largestSize, maxSessions } = await runSequence(options, commands);
@@ -409,7 +414,9 @@ describe('random request sequences against supervisor.fetch', () => {
     );
   });
 
-  it('dispose every admitted session once every timeout has passed and the supervisor shut down', async () => {
+  it('dispose every admitted session once every timeout has passed and the supervisor shut down', {
+    timeout: PROPERTY_TIMEOUT_MS,
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(sequences, async ([options, commands]) => {
         const { admitted, disposed } = await runSequence(options, commands);
