@@ -260,7 +260,11 @@ describe('hibernation interleaved with requests, streams, eviction, DELETE and s
           createServer: (context) => {
             const record = { sessionId: context.sessionId, restored: context.restored === true, closed: 0 };
             servers.push(record);
-            return { close: () => void (record.closed += 1) };
+            return {
+              close: () => {
+                record.closed += 1;
+              },
+            };
           },
         });
         const disposals = new Map<string, number>();
