@@ -21,8 +21,8 @@ export const MUTATIONS: readonly Mutation[] = [
     kind: 'timer delay',
     file: 'machines/session.machine.ts',
     description: 'idle timeout fires 1 ms late',
-    find: 'idleTimeout: ({ context }) => context.timeouts.idleTimeout,',
-    replace: 'idleTimeout: ({ context }) => context.timeouts.idleTimeout + 1,',
+    find: '        : context.timeouts.idleTimeout,',
+    replace: '        : context.timeouts.idleTimeout + 1,',
   },
   {
     id: 'init-delay-1',
