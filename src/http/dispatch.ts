@@ -116,7 +116,9 @@ async function route<TSession extends SupervisedSession<unknown>>(
   const principal = extras.authenticated
     ? extras.authenticated.principal
     : await authenticateRequest(request, host.dispatch);
-  if (principal?.authInfo !== undefined) extras = { ...extras, authInfo: principal.authInfo };
+  // Object.assign, not `{ ...extras, authInfo }`: on Node 20 a spread followed by a new key gives
+  // every request's object a hidden class of its own (see machines/session.machine.ts).
+  if (principal?.authInfo !== undefined) extras = Object.assign({}, extras, { authInfo: principal.authInfo });
   if (sessionId === undefined) {
     if (method !== 'POST') throw missingSessionId(method);
     return initialize(host, request, extras, principal);

@@ -86,11 +86,10 @@ export function createEraRouter(
       const parsedBody = request.method === 'POST' ? await readJsonBody(request, extras, gate) : undefined;
       const isLegacy = await (await options.classify())(request, parsedBody);
       if (isLegacy) {
-        return legacy(request, {
-          ...extras,
-          ...(parsedBody === undefined ? {} : { parsedBody }),
-          authenticated: { principal },
-        });
+        // Object.assign, not a spread followed by new keys (a hidden class per request on Node 20).
+        const legacyExtras: RequestExtras = Object.assign({}, extras, { authenticated: { principal } });
+        if (parsedBody !== undefined) legacyExtras.parsedBody = parsedBody;
+        return legacy(request, legacyExtras);
       }
       const authInfo = principal?.authInfo ?? extras.authInfo;
       const response = await modern.fetch(request, {
