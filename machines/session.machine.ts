@@ -182,8 +182,9 @@ const session = setup({
     isBusy: ({ context }) => isBusy(context),
     hasRequestInFlight: ({ context }) => context.requestsInFlight > 0,
     hasOpenStream: ({ context }) => context.openStreams > 0,
+    // Busy with no request in flight means kept by counted streams; no context copy per request.
     lastRequestEnding: ({ context }) =>
-      context.requestsInFlight === 1 && !isBusy({ ...context, requestsInFlight: 0 }),
+      context.requestsInFlight === 1 && !(context.streamsCountAsActivity && context.openStreams > 0),
     lastStreamClosing: ({ context }) =>
       context.streamsCountAsActivity && context.openStreams === 1 && context.requestsInFlight === 0,
     streamsCountAsActivity: ({ context }) => context.streamsCountAsActivity,
