@@ -75,6 +75,7 @@ export class Hibernation {
     session.settleHibernated(this.hooks.placeholder());
     this.hibernatedNow += 1;
     this.hibernations += 1;
+    session.logger?.debug({ snapshotBytes: snapshot.length }, 'session hibernated');
     this.hooks.release(session).catch((error: unknown) => {
       session.logger?.error({ err: error }, 'releasing the server of a hibernating session failed');
     });
@@ -105,7 +106,11 @@ export class Hibernation {
     const waking = this.hooks
       .rebuild(session)
       .then(
-        () => this.recordLatency(performance.now() - started),
+        () => {
+          const ms = performance.now() - started;
+          this.recordLatency(ms);
+          session.logger?.debug({ wakeUpMs: Math.round(ms * 100) / 100 }, 'session woke up');
+        },
         (error: unknown) => {
           session.logger?.error({ err: error }, 'rebuilding the server of a woken session failed');
           if (session.isLive) session.end('failed', this.hooks.clock.now());
