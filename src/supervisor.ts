@@ -19,7 +19,7 @@ import { type SessionActor, type SessionHost, type SessionInfo, SupervisedSessio
 import { type Admission, refusal } from './supervisor/admission.js';
 import { Announcer } from './supervisor/announcer.js';
 import { Drain } from './supervisor/drain.js';
-import { Hibernation } from './supervisor/hibernation.js';
+import { flat, Hibernation } from './supervisor/hibernation.js';
 import { ServerLifecycle } from './supervisor/server-lifecycle.js';
 import { SessionTable } from './supervisor/session-table.js';
 import { readStatistics, type SupervisorStatistics } from './supervisor/statistics.js';
@@ -247,7 +247,7 @@ export class SessionSupervisor<TServer = unknown> {
       throw notAdmitting('stopped', retryAfter);
     }
     const admission: Admission = {
-      sessionId: options.sessionId ?? uuidv4(),
+      sessionId: options.sessionId ?? flat(uuidv4()),
       metadata: options.metadata,
       principal: options.principal,
       rejected: undefined,
