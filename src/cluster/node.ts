@@ -1,33 +1,26 @@
+/**
+ * A supervisor's membership in a cluster: validates `joinCluster`'s options, listens to the
+ * registry's messages, runs the periodic round, and stops. Admission, takeover and hand-off, and
+ * activity reporting live in their own modules (`admission.ts`, `takeover.ts`, `reporting.ts`);
+ * this class wires them to the supervisor through the `SessionPlacement` interface.
+ *
+ * @module
+ */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { v4 as uuidv4 } from 'uuid';
-import type { SessionEndReason } from '../../machines/session.machine.js';
-import {
-  capacityExceeded,
-  isSupervisorError,
-  notAdmitting,
-  principalCapacityExceeded,
-  registryUnavailable,
-  SupervisorError,
-} from '../errors.js';
-import type { SupervisorEvent } from '../events.js';
+import { SupervisorError } from '../errors.js';
 import type { InitializeMessage } from '../http/dispatch.js';
 import type { Logger } from '../logging.js';
 import type { SessionHttpTransport } from '../mcp/sdk-types.js';
 import { type Duration, toMilliseconds } from '../options.js';
 import type { ClusterAttachment, ClusterHost, SessionPlacement } from '../placement.js';
 import type { SupervisedSession } from '../session.js';
-import type { OpenSessionOptions } from '../supervisor.js';
-import { ActivityReporter, type ReportedSession } from './activity.js';
-import type {
-  ClusterLimits,
-  ClusterMessage,
-  ClusterRegistry,
-  ReassertEntry,
-  StoredInitialize,
-  TouchOutcome,
-} from './registry.js';
-import { replayInitialize, storedInitialize, toInitializeMessage } from './replay.js';
+import { ActivityReporter } from './activity.js';
+import { admitThroughRegistry } from './admission.js';
+import { clearTimer, endHere, type Held, type NodeContext } from './held.js';
+import type { ClusterMessage, ClusterRegistry } from './registry.js';
+import { SessionReporting } from './reporting.js';
+import { SessionTakeover } from './takeover.js';
 
 /**
  * Options of {@link joinCluster}: every node of a cluster gets the same registry (and the same
@@ -50,45 +43,6 @@ export interface ClusterOptions {
   handoffGrace?: Duration | undefined;
 }
 
-/** One session this node opened, from admission or takeover until it is disposed here. */
-class Held<S extends SupervisedSession<unknown>> implements ReportedSession {
-  activity: 'active' | 'idle' = 'idle';
-  touchedAt = Number.NEGATIVE_INFINITY;
-  /** Being rebuilt here (takeover): requests wait for it instead of seeing a half-built session. */
-  recovering: boolean;
-  /** Another node owns it now; this copy finishes what it has in flight, then retires. */
-  movedOut = false;
-  /** A takeover by another node arrived while this node was still rebuilding it: applied once served. */
-  deferredHandoff = false;
-  handoffTimer: unknown;
-  /** The registry ended it (eviction, deletion elsewhere): there is nothing to release. */
-  endedByRegistry = false;
-  recoveredAt = 0;
-
-  constructor(
-    readonly session: S,
-    readonly initialize: StoredInitialize,
-    recovering: boolean,
-  ) {
-    this.recovering = recovering;
-  }
-
-  get sessionId(): string {
-    return this.session.id;
-  }
-
-  get lastActivityAt(): number {
-    return this.session.lastActivityAt;
-  }
-
-  get reportable(): boolean {
-    return this.session.isLive && !this.movedOut && !this.recovering;
-  }
-}
-
-/** Reasons after which the session lives on elsewhere: its record stays in the registry. */
-const KEEPS_RECORD: ReadonlySet<SessionEndReason> = new Set(['moved', 'shutdown']);
-
 const defaultNodeId = (): string => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
 /**
@@ -100,15 +54,11 @@ const defaultNodeId = (): string => `${hostname()}-${process.pid}-${randomBytes(
  */
 export class ClusterNode<S extends SupervisedSession<unknown>> implements SessionPlacement<S> {
   readonly nodeId: string;
-  private readonly registry: ClusterRegistry;
-  private readonly limits: ClusterLimits;
-  private readonly handoffGrace: number;
+  private readonly node: NodeContext<S>;
   private readonly touchInterval: number;
-  private readonly held = new Map<string, Held<S>>();
-  /** Sessions handing off or with a deferred hand-off: what the periodic round looks at. */
-  private readonly handingOff = new Set<Held<S>>();
-  private readonly recovering = new Map<string, Promise<S | undefined>>();
   private readonly reporter: ActivityReporter;
+  private readonly takeover: SessionTakeover<S>;
+  private readonly reporting: SessionReporting<S>;
   private readonly unsubscribe: () => void;
   private readonly listening: Promise<void>;
   private stopListening: (() => Promise<void>) | undefined;
@@ -118,7 +68,7 @@ export class ClusterNode<S extends SupervisedSession<unknown>> implements Sessio
   constructor(
     private readonly host: ClusterHost<S>,
     options: ClusterOptions,
-    private readonly sessionMetadata: (initialize: InitializeMessage) => Record<string, unknown>,
+    sessionMetadata: (initialize: InitializeMessage) => Record<string, unknown>,
     private readonly logger: Logger | undefined,
   ) {
     const { registry } = options;
@@ -138,11 +88,10 @@ export class ClusterNode<S extends SupervisedSession<unknown>> implements Sessio
       );
     }
     this.nodeId = nodeId;
-    this.registry = registry;
     const core = host.options;
     this.touchInterval = toMilliseconds('cluster.touchInterval', options.touchInterval ?? '1s');
-    this.handoffGrace = toMilliseconds('cluster.handoffGrace', options.handoffGrace ?? '30s');
-    this.limits = {
+    const handoffGrace = toMilliseconds('cluster.handoffGrace', options.handoffGrace ?? '30s');
+    const limits = {
       maxSessions: core.maxSessions,
       whenFull: core.whenFull,
       maxSessionsPerPrincipal: core.maxSessionsPerPrincipal,
@@ -150,17 +99,20 @@ export class ClusterNode<S extends SupervisedSession<unknown>> implements Sessio
       // covering the reporting lag, and vanish if the owner dies.
       ttlMs: Math.max(core.idleTimeout, core.initTimeout) + Math.max(5_000, 3 * this.touchInterval),
     };
+    this.node = { nodeId, registry, limits, host, logger, sessionMetadata, held: new Map<string, Held<S>>() };
     this.reporter = new ActivityReporter({
       registry,
       nodeId,
       clock: core.clock,
       touchInterval: this.touchInterval,
       refreshInterval: Math.max(this.touchInterval, Math.floor(core.idleTimeout / 3)),
-      ttlMs: this.limits.ttlMs,
-      settle: (session, outcome) => this.settle(session as Held<S>, outcome),
+      ttlMs: limits.ttlMs,
+      settle: (session, outcome) => this.reporting.settle(session as Held<S>, outcome),
       failed: (error) => this.logger?.debug({ err: error }, 'cluster activity report failed'),
     });
-    this.unsubscribe = host.subscribe((event) => this.observe(event));
+    this.takeover = new SessionTakeover(this.node, this.reporter, handoffGrace, this.touchInterval);
+    this.reporting = new SessionReporting(this.node, this.reporter, this.takeover);
+    this.unsubscribe = host.subscribe((event) => this.reporting.observe(event));
     this.listening = this.listen();
     this.scheduleTick();
   }
@@ -175,55 +127,12 @@ export class ClusterNode<S extends SupervisedSession<unknown>> implements Sessio
    * and waits for it) or another node owns it now.
    */
   get(sessionId: string): S | undefined {
-    const held = this.held.get(sessionId);
-    if (held === undefined || held.recovering) return undefined;
-    if (held.deferredHandoff) {
-      // The request that made this node rebuild it is served first, then the session hands off
-      // (its request is counted in flight by then, so the hand-off waits for it).
-      held.deferredHandoff = false;
-      this.handingOff.delete(held);
-      queueMicrotask(() => this.handOff(held));
-    } else if (held.movedOut) {
-      return undefined;
-    }
-    return held.session.isLive ? held.session : undefined;
+    return this.takeover.localSession(sessionId);
   }
 
   /** @internal Cluster admission: one atomic registry operation, then the local session with the same id. */
-  async admit(initialize: InitializeMessage, principal: string | undefined): Promise<S> {
-    const metadata = this.sessionMetadata(initialize);
-    const local: OpenSessionOptions = { metadata, ...(principal === undefined ? {} : { principal }) };
-    // Refused here as a lone supervisor refuses (and counts) it, without reserving anything remotely.
-    if (this.host.phase !== 'running') return this.host.open(local);
-    const sessionId = uuidv4();
-    const stored = storedInitialize(initialize);
-    const result = await this.call('admit', () =>
-      this.registry.admit({
-        sessionId,
-        nodeId: this.nodeId,
-        principal,
-        initialize: stored,
-        limits: this.limits,
-      }),
-    );
-    const { retryAfter, maxSessions, maxSessionsPerPrincipal } = this.host.options;
-    if (!result.admitted) {
-      if (result.code === 'principal-capacity' && maxSessionsPerPrincipal !== undefined) {
-        throw principalCapacityExceeded(maxSessionsPerPrincipal, retryAfter);
-      }
-      throw capacityExceeded(maxSessions, retryAfter);
-    }
-    // An eviction of one of ours frees its local slot now, not when the message arrives.
-    if (result.evicted?.owner === this.nodeId) this.endHere(result.evicted.sessionId, 'evicted');
-    let session: S;
-    try {
-      session = this.host.open({ ...local, sessionId });
-    } catch (error) {
-      void this.release(sessionId, 'failed');
-      throw error;
-    }
-    this.held.set(sessionId, new Held(session, stored, false));
-    return session;
+  admit(initialize: InitializeMessage, principal: string | undefined): Promise<S> {
+    return admitThroughRegistry(this.node, initialize, principal);
   }
 
   /**
@@ -232,30 +141,22 @@ export class ClusterNode<S extends SupervisedSession<unknown>> implements Sessio
    * Concurrent requests for the same session share one takeover.
    */
   recover(sessionId: string, principal: string | undefined): Promise<S | undefined> {
-    // Per principal: a prober's refused attempt must not become the owner's answer.
-    const key = `${principal ?? ''}\u0000${sessionId}`;
-    const pending = this.recovering.get(key);
-    if (pending) return pending;
-    const takeover = this.takeOver(sessionId, principal).finally(() => this.recovering.delete(key));
-    this.recovering.set(key, takeover);
-    return takeover;
+    return this.takeover.recover(sessionId, principal);
   }
 
   /**
    * @internal Called by the MCP layer once a session's server and transport are connected: a session being
    * taken over gets its handshake replayed before it counts as ready.
    */
-  async restore(session: S, transport: SessionHttpTransport): Promise<void> {
-    const held = this.held.get(session.id);
-    if (held?.session !== session || !held.recovering) return;
-    await replayInitialize(transport, session.id, held.initialize);
+  restore(session: S, transport: SessionHttpTransport): Promise<void> {
+    return this.takeover.restore(session, transport);
   }
 
   /** @internal Stops listening and reporting; called once the supervisor has stopped. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.clearTimer(this.tickTimer);
+    clearTimer(this.node, this.tickTimer);
     this.unsubscribe();
     // Not waiting for a registry that is down: a subscription made later is undone when it lands.
     const stopListening = () => this.stopListening?.().catch(() => {});
@@ -263,222 +164,24 @@ export class ClusterNode<S extends SupervisedSession<unknown>> implements Sessio
     else void this.listening.then(stopListening);
   }
 
-  private async takeOver(sessionId: string, principal: string | undefined): Promise<S | undefined> {
-    const { phase } = this.host;
-    // A draining node takes nothing over: 503 sends the client (through the balancer) elsewhere.
-    if (phase !== 'running') throw notAdmitting(phase, this.host.options.retryAfter);
-    let held = this.held.get(sessionId);
-    if (held !== undefined && held.session.principal !== principal) {
-      // Another principal's session, held here: the same registry claim as for an unknown id (the
-      // registry refuses it and changes nothing), so neither the 404 nor its timing tells the
-      // prober that the id exists. The session here is left alone.
-      await this.call('claim', () =>
-        this.registry.claim({ sessionId, nodeId: this.nodeId, principal, ttlMs: this.limits.ttlMs }),
-      );
-      return undefined;
-    }
-    if (held !== undefined) {
-      held.recovering = true;
-      // Only a hand-off announced from now on (a claim after ours) is still to be applied.
-      held.deferredHandoff = false;
-    }
-    let claimed: Awaited<ReturnType<ClusterRegistry['claim']>>;
-    try {
-      claimed = await this.call('claim', () =>
-        this.registry.claim({ sessionId, nodeId: this.nodeId, principal, ttlMs: this.limits.ttlMs }),
-      );
-    } finally {
-      if (held !== undefined) held.recovering = false;
-    }
-    if (claimed === undefined) return undefined;
-    if (held?.session.isLive) {
-      // Its copy here was still finishing requests after a hand-off: it is ours again as it is.
-      this.reclaimed(held);
-      return held.session;
-    }
-    if (held !== undefined) {
-      // Ended here and still releasing; the id is free again once it is disposed.
-      await this.disposed(held.session);
-      held = undefined;
-    }
-    const initialize = claimed.record.initialize;
-    const session = this.host.open({
-      sessionId,
-      metadata: this.sessionMetadata(toInitializeMessage(initialize)),
-      ...(principal === undefined ? {} : { principal }),
-    });
-    const rebuilt = new Held(session, initialize, true);
-    this.held.set(sessionId, rebuilt);
-    try {
-      await session.ready();
-    } catch (error) {
-      rebuilt.recovering = false;
-      this.logger?.warn(
-        { err: error, sessionId },
-        'rebuilding a session taken over from another node failed',
-      );
-      return undefined;
-    }
-    rebuilt.recovering = false;
-    rebuilt.recoveredAt = this.host.options.clock.now();
-    session.markInitialized();
-    this.logger?.debug({ sessionId, from: claimed.previousOwner }, 'session taken over');
-    return session;
-  }
-
-  /** Another node owns the session now: let in-flight requests finish here, then retire the copy. */
-  private handOff(held: Held<S>): void {
-    if (!held.session.isLive || held.movedOut) return;
-    if (held.recovering) {
-      held.deferredHandoff = true;
-      this.handingOff.add(held);
-      return;
-    }
-    held.movedOut = true;
-    this.reporter.forget(held);
-    if (held.session.requestsInFlight === 0) {
-      this.retire(held);
-      return;
-    }
-    this.handingOff.add(held);
-    held.handoffTimer = this.host.options.clock.setTimeout(() => this.retire(held), this.handoffGrace);
-  }
-
-  private reclaimed(held: Held<S>): void {
-    held.movedOut = false;
-    this.clearTimer(held.handoffTimer);
-    held.handoffTimer = undefined;
-    held.recoveredAt = this.host.options.clock.now();
-    if (!held.deferredHandoff) this.handingOff.delete(held);
-    this.reporter.note(held, held.activity, held.recoveredAt);
-  }
-
-  private retire(held: Held<S>): void {
-    this.clearTimer(held.handoffTimer);
-    held.handoffTimer = undefined;
-    this.handingOff.delete(held);
-    if (this.held.get(held.sessionId) === held) this.host.close(held.sessionId, 'moved');
-  }
-
-  /** The registry ended the session (evicted, deleted through another node): end it here too. */
-  private endHere(sessionId: string, reason: SessionEndReason): void {
-    const held = this.held.get(sessionId);
-    if (!held?.session.isLive) return;
-    held.endedByRegistry = true;
-    this.host.close(sessionId, reason);
-  }
-
-  private observe(event: SupervisorEvent): void {
-    if (event.type !== 'transition') return;
-    const held = this.held.get(event.sessionId);
-    if (held === undefined) return;
-    switch (event.to) {
-      case 'active':
-      case 'idle':
-        if (held.movedOut) {
-          if (event.to === 'idle') this.retire(held);
-        } else if (!held.recovering) {
-          this.reporter.note(held, event.to, event.at);
-        }
-        return;
-      case 'expired':
-        this.reporter.forget(held);
-        this.handingOff.delete(held);
-        this.clearTimer(held.handoffTimer);
-        held.handoffTimer = undefined;
-        if (!held.movedOut && !held.endedByRegistry && !KEEPS_RECORD.has(event.reason ?? 'failed')) {
-          void this.release(held.sessionId, event.reason ?? 'failed');
-        }
-        return;
-      case 'disposed':
-        if (this.held.get(event.sessionId) === held) this.held.delete(event.sessionId);
-        return;
-      default:
-        return;
-    }
-  }
-
-  private settle(held: Held<S>, outcome: TouchOutcome): void {
-    if (this.held.get(held.sessionId) !== held || !held.reportable) return;
-    switch (outcome.status) {
-      case 'moved':
-        this.handOff(held);
-        return;
-      case 'ended':
-        this.endHere(held.sessionId, outcome.reason);
-        return;
-      case 'missing':
-        void this.reassert([held]);
-        return;
-      default:
-        return;
-    }
-  }
-
   private onMessage(message: ClusterMessage): void {
-    const held = this.held.get(message.sessionId);
+    const held = this.node.held.get(message.sessionId);
     if (held === undefined) return;
-    if (message.type === 'ended') this.endHere(message.sessionId, message.reason);
-    else if (message.to !== this.nodeId) this.handOff(held);
-  }
-
-  /** Puts this node's sessions back where the registry lost them, and learns what changed meanwhile. */
-  private async reassert(sessions: readonly Held<S>[]): Promise<void> {
-    const now = this.host.options.clock.now();
-    const targets = sessions.filter((held) => held.reportable);
-    const entries: ReassertEntry[] = targets.map((held) => ({
-      sessionId: held.sessionId,
-      state: held.activity,
-      idleForMs: held.activity === 'idle' ? Math.max(0, now - held.lastActivityAt) : 0,
-      ageMs: Math.max(0, now - held.session.createdAt),
-      principal: held.session.principal,
-      initialize: held.initialize,
-    }));
-    if (entries.length === 0) return;
-    try {
-      const outcomes = await this.registry.reassert(this.nodeId, entries, this.limits.ttlMs);
-      outcomes.forEach((outcome, index) => {
-        const held = targets[index];
-        if (held && outcome.status !== 'missing') this.settle(held, outcome);
-      });
-    } catch (error) {
-      this.logger?.warn({ err: error }, 'reasserting sessions in the cluster registry failed');
-    }
-  }
-
-  private async release(sessionId: string, reason: SessionEndReason): Promise<void> {
-    try {
-      await this.registry.release(sessionId, this.nodeId, reason, this.limits.ttlMs);
-    } catch (error) {
-      // The record expires on its own (TTL); until then another node could still take it over.
-      this.logger?.warn(
-        { err: error, sessionId },
-        'removing an ended session from the cluster registry failed',
-      );
-    }
-  }
-
-  /** Runs a registry operation a request waits for; failures become `registry-unavailable` (503). */
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (isSupervisorError(error)) throw error;
-      this.logger?.debug({ err: error, operation }, 'cluster registry unavailable');
-      throw registryUnavailable(operation, this.host.options.retryAfter, error);
-    }
+    if (message.type === 'ended') endHere(this.node, message.sessionId, message.reason);
+    else if (message.to !== this.nodeId) this.takeover.handOff(held);
   }
 
   private async listen(): Promise<void> {
+    const { registry, held } = this.node;
     for (let attempt = 1; !this.stopped; attempt += 1) {
       try {
-        this.stopListening = await this.registry.listen(this.nodeId, {
+        this.stopListening = await registry.listen(this.nodeId, {
           message: (message) => this.onMessage(message),
           reconnected: () => {
-            void this.reassert([...this.held.values()]);
+            void this.reporting.reassert([...held.values()]);
           },
         });
-        if (attempt > 1) void this.reassert([...this.held.values()]);
+        if (attempt > 1) void this.reporting.reassert([...held.values()]);
         return;
       } catch (error) {
         this.logger?.warn({ err: error, attempt }, 'listening to the cluster registry failed; retrying');
@@ -497,31 +200,8 @@ export class ClusterNode<S extends SupervisedSession<unknown>> implements Sessio
   }
 
   private tick(): void {
-    const now = this.host.options.clock.now();
-    for (const held of this.handingOff) {
-      // Hand-offs held back for a request that never came (client gone mid-body).
-      if (held.deferredHandoff && !held.recovering && now - held.recoveredAt >= this.touchInterval) {
-        held.deferredHandoff = false;
-        this.handingOff.delete(held);
-        this.handOff(held);
-      }
-      // Open streams keep a session active without requests; they do not hold a hand-off.
-      if (held.movedOut && held.session.requestsInFlight === 0) this.retire(held);
-    }
+    this.takeover.sweep(this.host.options.clock.now());
     void this.reporter.flushAll();
-  }
-
-  /** Clocks only take handles they gave out. */
-  private clearTimer(handle: unknown): void {
-    if (handle !== undefined) this.host.options.clock.clearTimeout(handle);
-  }
-
-  private disposed(session: S): Promise<unknown> {
-    const bound = this.host.options.disposeTimeout + 1_000;
-    return Promise.race([
-      session.whenDisposed(),
-      new Promise((resolve) => setTimeout(resolve, bound).unref()),
-    ]);
   }
 }
 
