@@ -174,6 +174,11 @@ function printExpiry(e: ExpiryResults): void {
           'GC pauses in the window: longest / total (count)',
           `${num(e.longestGcMs)} ms / ${int(e.totalGcMs)} ms (${int(e.gcCount)})`,
         ],
+        [
+          'longest GC pause by kind: scavenge / mark-compact',
+          `${num(e.longestScavengeMs)} ms / ${num(e.longestMarkCompactMs)} ms`,
+        ],
+        ['process CPU / wall in the window (< 1: waited for a core)', num(e.cpuPerWall)],
         ['heartbeat gaps > 50 ms', int(e.gapsOver50ms)],
         ['first expiry → last disposal', `${int(e.expiryWindowMs)} ms`],
         ['disposed / expected', `${int(e.disposed)} / ${int(e.sessions)}${e.timedOut ? ' (TIMED OUT)' : ''}`],
