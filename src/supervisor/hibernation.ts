@@ -7,6 +7,10 @@ interface PersistedSession {
   [key: string]: unknown;
 }
 
+/** Bounds the shared frames; there are as many as hibernated state values (one today). */
+const MAX_SHARED_FRAMES = 64;
+const OPENING_BRACE = 0x7b;
+
 /**
  * A flat copy of `text`: V8 builds long strings (JSON.stringify's, randomUUID's) as trees of cons
  * strings, which cost more than their characters while they are kept. Lossless for well-formed
@@ -59,6 +63,9 @@ export class Hibernation {
   private latencySumMs = 0;
   /** The timeouts of the first session hibernated, which the others share (see {@link compact}). */
   private sharedTimeouts: { json: string; value: unknown } | undefined;
+  /** Snapshot frames (all but the context) shared by hibernated sessions, by index (see {@link compact}). */
+  private readonly frames: string[] = [];
+  private readonly frameIndex = new Map<string, number>();
 
   constructor(private readonly hooks: HibernationHooks) {}
 
@@ -108,11 +115,28 @@ export class Hibernation {
     const timeoutsJson = JSON.stringify(timeouts);
     this.sharedTimeouts ??= { json: timeoutsJson, value: Object.freeze(JSON.parse(timeoutsJson)) };
     const kept = timeoutsJson === this.sharedTimeouts.json ? rest : { ...rest, timeouts };
-    return flat(JSON.stringify({ ...persisted, context: kept }));
+    // The frame (status, state value, history, children) is the same for nearly every hibernated
+    // session: kept once, each session keeps its index in front of its own context.
+    const { context: _context, ...frame } = persisted;
+    const frameJson = JSON.stringify(frame);
+    let index = this.frameIndex.get(frameJson);
+    if (index === undefined && this.frames.length < MAX_SHARED_FRAMES) {
+      index = this.frames.push(frameJson) - 1;
+      this.frameIndex.set(frameJson, index);
+    }
+    if (index === undefined) return flat(JSON.stringify({ ...persisted, context: kept }));
+    return flat(`${index}${JSON.stringify(kept)}`);
   }
 
   private expand(session: SupervisedSession<unknown>, snapshot: string): PersistedSession {
-    const persisted = JSON.parse(snapshot) as PersistedSession;
+    const framed = snapshot.charCodeAt(0) !== OPENING_BRACE;
+    const start = framed ? snapshot.indexOf('{') : 0;
+    const persisted: PersistedSession = framed
+      ? {
+          ...JSON.parse(this.frames[Number(snapshot.slice(0, start))] as string),
+          context: JSON.parse(snapshot.slice(start)),
+        }
+      : JSON.parse(snapshot);
     persisted.context.sessionId = session.id;
     persisted.context.timeouts ??= this.sharedTimeouts?.value;
     return persisted;
