@@ -50,6 +50,32 @@ describe('TimerWheel', () => {
     expect(slicer.backlog).toBe(0);
   });
 
+  it('runs a callback scheduled with no delay by a due callback right after it, before the queued ones', async () => {
+    const wheel = new TimerWheel(10, 1);
+    const ran: string[] = [];
+    for (const name of ['a', 'b', 'c']) {
+      wheel.schedule(() => {
+        ran.push(name);
+        wheel.schedule(() => ran.push(`${name} then`), 0);
+      }, 1);
+    }
+    await waitFor(() => ran.length === 6);
+    expect(ran).toEqual(['a', 'a then', 'b', 'b then', 'c', 'c then']);
+  });
+
+  it('never runs a no-delay callback cancelled by the callback that scheduled it', async () => {
+    const wheel = new TimerWheel(10, 1);
+    const ran: string[] = [];
+    wheel.schedule(() => {
+      wheel.cancel(wheel.schedule(() => ran.push('cancelled'), 0));
+      ran.push('first');
+    }, 1);
+    wheel.schedule(() => ran.push('second'), 1);
+    await waitFor(() => ran.length >= 2);
+    await nextTurns(3);
+    expect(ran).toEqual(['first', 'second']);
+  });
+
   it('never runs a callback cancelled while it waited for its slice', async () => {
     const slicer = new TimerWheel(5, 1);
     const ran: number[] = [];
