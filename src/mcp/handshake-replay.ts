@@ -23,10 +23,19 @@ export function storedInitialize(initialize: InitializeMessage): StoredInitializ
     protocolVersion: LEGACY_PROTOCOL_VERSIONS.includes(requested)
       ? requested
       : LATEST_LEGACY_PROTOCOL_VERSION,
-    capabilities: params.capabilities ?? {},
+    capabilities: sharedWhenEmpty(params.capabilities),
     clientInfo: params.clientInfo,
   };
 }
+
+/**
+ * Most clients declare no capabilities: one frozen `{}` serves them all, rather than one object
+ * per stored handshake (56 B each in heap snapshots of hibernated sessions).
+ */
+const NO_CAPABILITIES: Record<string, unknown> = Object.freeze({});
+
+const sharedWhenEmpty = (capabilities: Record<string, unknown> | undefined): Record<string, unknown> =>
+  capabilities === undefined || Object.keys(capabilities).length === 0 ? NO_CAPABILITIES : capabilities;
 
 /** The message form, for `sessionMetadata` on the node that rebuilds the session. */
 export const toInitializeMessage = (stored: StoredInitialize): InitializeMessage => ({
