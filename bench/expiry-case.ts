@@ -4,10 +4,10 @@
  * every timer created in one loop turn with the same cached loop time, so every idle timer falls
  * due at the same instant and Node runs all of them in one timers phase — the worst case.
  */
-import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { progress } from './report.js';
 import { benchSupervisor, type Supervisor } from './supervisor-case.js';
-import { collectGarbage, msSince, now } from './timing.js';
+import { collectGarbage, msSince, now, watchGcPauses } from './timing.js';
 
 export interface ExpiryResults {
   readonly sessions: number;
@@ -116,24 +116,12 @@ export async function runExpiryCase(count: number, idleTimeoutMs: number): Promi
   // Started right after arming, in the same turn: no timer can fire before the watchers are in place.
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
-  const gcPauses: number[] = [];
-  const pauseByKind = { scavenge: 0, markCompact: 0 };
-  const gcObserver = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      gcPauses.push(entry.duration);
-      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
-      if (kind === constants.NODE_PERFORMANCE_GC_MINOR)
-        pauseByKind.scavenge = Math.max(pauseByKind.scavenge, entry.duration);
-      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR)
-        pauseByKind.markCompact = Math.max(pauseByKind.markCompact, entry.duration);
-    }
-  });
-  gcObserver.observe({ entryTypes: ['gc'] });
+  const gc = watchGcPauses();
   const cpuBefore = process.cpuUsage();
   const wallBefore = now();
   const beat = await watchExpiry(supervisor, count, idleTimeoutMs + 120_000);
   histogram.disable();
-  gcObserver.disconnect();
+  const pauses = gc.stop();
   const ended = now();
   const cpu = process.cpuUsage(cpuBefore);
   const cpuPerWall = (cpu.user + cpu.system) / 1e3 / (Number(ended - wallBefore) / 1e6);
@@ -146,11 +134,11 @@ export async function runExpiryCase(count: number, idleTimeoutMs: number): Promi
     longestGapMs: beat.longestGapMs,
     expiredInLongestGap: beat.expiredInLongestGap,
     firstExpiryGapMs: beat.firstExpiryGapMs,
-    longestGcMs: gcPauses.length > 0 ? Math.max(...gcPauses) : 0,
-    totalGcMs: gcPauses.reduce((sum, pause) => sum + pause, 0),
-    gcCount: gcPauses.length,
-    longestScavengeMs: pauseByKind.scavenge,
-    longestMarkCompactMs: pauseByKind.markCompact,
+    longestGcMs: pauses.longestMs,
+    totalGcMs: pauses.totalMs,
+    gcCount: pauses.count,
+    longestScavengeMs: pauses.longestScavengeMs,
+    longestMarkCompactMs: pauses.longestMarkCompactMs,
     cpuPerWall,
     histogramMaxMs: histogram.max / 1e6,
     histogramP99Ms: histogram.percentile(99) / 1e6,

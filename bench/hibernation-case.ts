@@ -15,7 +15,7 @@ import { SimulatedClock } from 'xstate';
 import { createSessionSupervisor, type McpSessionSupervisor } from '../src/index.js';
 import { createBenchMcpServer } from './http-tools.js';
 import { progress } from './report.js';
-import { heapUsedAfterGc, median, msSince, now } from './timing.js';
+import { type GcPauses, heapUsedAfterGc, median, msSince, now, watchGcPauses } from './timing.js';
 
 const HIBERNATE_AFTER = 1_000;
 const ACCEPT = 'application/json, text/event-stream';
@@ -84,6 +84,8 @@ export interface HibernationResults {
   readonly manySessions: number;
   readonly manyBytes: number;
   readonly stormLongestStallMs: number;
+  /** GC pauses while the storm was watched, longest by kind. */
+  readonly stormGc: GcPauses;
   readonly stormDisposed: number;
 }
 
@@ -168,7 +170,9 @@ async function wakeLatency(samples: number): Promise<{ wake: number[]; awake: nu
  * session is marked initialized in one loop after all are built, so their idle deadlines fall
  * together (the worst case); the idle timeout leaves room for all of them to hibernate first.
  */
-async function manyHibernated(count: number): Promise<{ bytes: number; stall: number; disposed: number }> {
+async function manyHibernated(
+  count: number,
+): Promise<{ bytes: number; stall: number; disposed: number; gc: GcPauses }> {
   const idleTimeoutMs = 45_000;
   const supervisor = createSessionSupervisor({
     maxSessions: 2_000_000,
@@ -195,6 +199,7 @@ async function manyHibernated(count: number): Promise<{ bytes: number; stall: nu
   progress('hibernation: waiting for the expiry storm');
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
+  const gc = watchGcPauses();
   let last = now();
   let stall = 0;
   await new Promise<void>((resolve) => {
@@ -210,9 +215,10 @@ async function manyHibernated(count: number): Promise<{ bytes: number; stall: nu
     }, 1);
   });
   histogram.disable();
+  const pauses = gc.stop();
   const disposed = supervisor.getStatistics().totals.disposed;
   await supervisor.shutdown({ grace: 0 });
-  return { bytes, stall: Math.max(stall, histogram.max / 1e6), disposed };
+  return { bytes, stall: Math.max(stall, histogram.max / 1e6), disposed, gc: pauses };
 }
 
 export async function runHibernationCase(options: {
@@ -240,6 +246,7 @@ export async function runHibernationCase(options: {
     manySessions: options.manySessions,
     manyBytes: many.bytes,
     stormLongestStallMs: many.stall,
+    stormGc: many.gc,
     stormDisposed: many.disposed,
   };
 }

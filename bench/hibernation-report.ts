@@ -28,6 +28,10 @@ export function printHibernation(r: HibernationResults): Verdict[] {
           `longest loop stall while ${int(r.manySessions)} hibernated sessions expire`,
           `${num(r.stormLongestStallMs)} ms`,
         ],
+        [
+          'longest GC pause in that window: scavenge / mark-compact',
+          `${num(r.stormGc.longestScavengeMs)} ms / ${num(r.stormGc.longestMarkCompactMs)} ms`,
+        ],
         ['disposed / expected', `${int(r.stormDisposed)} / ${int(r.manySessions)}`],
       ],
     ),

@@ -2,6 +2,7 @@
  * Measuring helpers shared by the benchmark cases: a monotonic clock, forced garbage collection,
  * heap readings and repeated-batch sampling with a median (robust to one GC pause in one batch).
  */
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 
 /** Monotonic nanoseconds: unlike Date.now(), never jumps with wall-clock adjustments. */
@@ -86,5 +87,38 @@ export async function sample(
     worstUs: Math.max(...perOp),
     ops: perOp.length * opsPerBatch,
     batches: perOp.length,
+  };
+}
+
+/** GC pauses seen while watching: the longest by kind tells young-generation garbage from a full collection. */
+export interface GcPauses {
+  readonly longestMs: number;
+  readonly totalMs: number;
+  readonly count: number;
+  readonly longestScavengeMs: number;
+  readonly longestMarkCompactMs: number;
+}
+
+/** Starts recording GC pauses (PerformanceObserver 'gc'); `stop()` ends it and returns what it saw. */
+export function watchGcPauses(): { stop(): GcPauses } {
+  const pauses = { longestMs: 0, totalMs: 0, count: 0, longestScavengeMs: 0, longestMarkCompactMs: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      pauses.longestMs = Math.max(pauses.longestMs, entry.duration);
+      pauses.totalMs += entry.duration;
+      pauses.count += 1;
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR)
+        pauses.longestScavengeMs = Math.max(pauses.longestScavengeMs, entry.duration);
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+        pauses.longestMarkCompactMs = Math.max(pauses.longestMarkCompactMs, entry.duration);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop: () => {
+      observer.disconnect();
+      return { ...pauses };
+    },
   };
 }
