@@ -64,6 +64,8 @@ const END_REASONS: readonly SessionEndReason[] = [
 const REJECTION_CODES: readonly RejectionCode[] = ['capacity', 'principal-capacity', 'draining'];
 
 /** From a second to a day: sessions deleted at once up to long-lived IDE connections. */
+/** Seconds; a wake-up rebuilds an MCP server, typically a few milliseconds. */
+const DEFAULT_WAKE_UP_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const DEFAULT_LIFETIME_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 1_800, 3_600, 7_200, 21_600, 86_400];
 
 /**
@@ -101,7 +103,8 @@ function idleBucketsFor(idleTimeoutMs: number): number[] {
  * | `<prefix>requests_in_flight` | gauge | requests being answered; open GET streams are not counted |
  * | `<prefix>capacity` | gauge | `maxSessions` |
  * | `<prefix>hibernated` | gauge | sessions hibernated now (also in `in_state{state="idle"}`); `hibernateAfter` |
- * | `<prefix>hibernations_total`, `<prefix>wake_ups_total` | gauge | running totals, read at scrape time |
+ * | `<prefix>hibernations_total`, `<prefix>wake_ups_total` | counter | running totals, read at scrape time |
+ * | `<prefix>wake_up_seconds` | histogram | time to wake a hibernated session (actor restored, server rebuilt) |
  * | `<prefix>requests_total` | counter | `era`: modern; `method` (known MCP methods, else `other`), `status`: requests the 2026-07-28 leg served (option `modern`); the 2025 leg is counted by sessions above |
  *
  * @example
@@ -153,21 +156,30 @@ export function createSupervisorMetrics<R extends AnyRegistry = Registry>(
       this.set(hibernation().hibernated);
     },
   });
-  new Gauge({
+  // Running totals kept by the supervisor, exposed as counters (so `rate()` reads them as such).
+  new Counter({
     name: `${prefix}hibernations_total`,
     help: 'Sessions that hibernated so far.',
     registers,
     collect() {
-      this.set(hibernation().hibernations);
+      this.reset();
+      this.inc(hibernation().hibernations);
     },
   });
-  new Gauge({
+  new Counter({
     name: `${prefix}wake_ups_total`,
     help: 'Hibernated sessions woken by a request so far (actor restored, server rebuilt).',
     registers,
     collect() {
-      this.set(hibernation().wakeUps);
+      this.reset();
+      this.inc(hibernation().wakeUps);
     },
+  });
+  const wakeUpSeconds = new Histogram({
+    name: `${prefix}wake_up_seconds`,
+    help: 'Time to wake a hibernated session for a request: actor restored, server rebuilt, handshake replayed.',
+    buckets: [...DEFAULT_WAKE_UP_BUCKETS],
+    registers,
   });
   new Gauge({
     name: `${prefix}capacity`,
@@ -247,11 +259,14 @@ export function createSupervisorMetrics<R extends AnyRegistry = Registry>(
     requests?.inc({ era: event.era, method: event.method, status: String(event.status) }),
   );
 
+  const stopWakeUps = supervisor.subscribeWakeUps((ms) => wakeUpSeconds.observe(ms / 1000));
+
   return {
     registry,
     stop: () => {
       unsubscribe();
       stopTraffic?.();
+      stopWakeUps();
     },
   };
 }

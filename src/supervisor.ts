@@ -398,6 +398,23 @@ export class SessionSupervisor<TServer = unknown> {
   }
 
   /**
+   * Calls `listener` with the latency (ms, actor restored → server rebuilt) of every wake-up of a
+   * hibernated session, for a histogram; the statistics keep only bucket counts. Returns the
+   * function that unsubscribes it.
+   *
+   * @example
+   * ```ts
+   * supervisor.subscribeWakeUps((ms) => wakeUpSeconds.observe(ms / 1000));
+   * ```
+   */
+  subscribeWakeUps(listener: (latencyMs: number) => void): () => void {
+    this.hibernation.wakeUpListeners.add(listener);
+    return () => {
+      this.hibernation.wakeUpListeners.delete(listener);
+    };
+  }
+
+  /**
    * Extension point for embedding layers: runs after `createServer`, before the session counts as
    * prepared (a throw ends the session with reason `failed`). The MCP layer connects the session's
    * transport here and registers its release in `session.cleanups`.

@@ -173,6 +173,24 @@ describe('hibernation', () => {
     stop();
   });
 
+  it('observes each wake-up in the wake_up_seconds histogram, and counts totals as counters', async () => {
+    const { clock, supervisor, open } = await start();
+    const { registry, stop } = createSupervisorMetrics(supervisor);
+    const [first, second] = [await open(), await open()];
+    clock.increment(HIBERNATE_AFTER);
+    await settle();
+    await supervisor.wake(first as SupervisedSession<Server>);
+    await supervisor.wake(second as SupervisedSession<Server>);
+
+    const text = await registry.metrics();
+    expect({
+      count: /^mcp_session_wake_up_seconds_count (\d+)$/m.exec(text)?.[1],
+      wakeUpsType: /^# TYPE mcp_session_wake_ups_total (\w+)$/m.exec(text)?.[1],
+      hibernationsType: /^# TYPE mcp_session_hibernations_total (\w+)$/m.exec(text)?.[1],
+    }).toEqual({ count: '2', wakeUpsType: 'counter', hibernationsType: 'counter' });
+    stop();
+  });
+
   it('ends the session with reason failed when the rebuild fails', async () => {
     const { clock, supervisor, open } = await start({ failRebuild: true });
     const session = await open();

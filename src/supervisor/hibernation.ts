@@ -61,6 +61,8 @@ export class Hibernation {
   private wakeUps = 0;
   private readonly latencyBuckets = new Array<number>(WAKE_UP_BUCKETS_MS.length + 1).fill(0);
   private latencySumMs = 0;
+  /** Told each wake-up's latency (ms), e.g. by the metrics' histogram; see `subscribeWakeUps`. */
+  readonly wakeUpListeners = new Set<(latencyMs: number) => void>();
   /** The timeouts of the first session hibernated, which the others share (see {@link compact}). */
   private sharedTimeouts: { json: string; value: unknown } | undefined;
   /** Snapshot frames (all but the context) shared by hibernated sessions, by index (see {@link compact}). */
@@ -170,6 +172,7 @@ export class Hibernation {
         () => {
           const ms = performance.now() - started;
           this.recordLatency(ms);
+          for (const listener of this.wakeUpListeners) listener(ms);
           session.logger?.debug({ wakeUpMs: Math.round(ms * 100) / 100 }, 'session woke up');
         },
         (error: unknown) => {
