@@ -173,7 +173,8 @@ async function wakeLatency(samples: number): Promise<{ wake: number[]; awake: nu
 async function manyHibernated(
   count: number,
 ): Promise<{ bytes: number; stall: number; disposed: number; gc: GcPauses }> {
-  const idleTimeoutMs = 45_000;
+  // Room for every session to hibernate before the first deadline: ~45 s per 100 000 at most.
+  const idleTimeoutMs = Math.max(45_000, Math.ceil(count / 100_000) * 45_000);
   const supervisor = createSessionSupervisor({
     maxSessions: 2_000_000,
     idleTimeout: idleTimeoutMs,
