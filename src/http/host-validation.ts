@@ -15,8 +15,12 @@ export interface HostValidationOptions {
   allowedOrigins?: readonly string[] | undefined;
 }
 
-/** `[::1]:3000` → `{ name: '[::1]', port: '3000' }`; `localhost` → `{ name: 'localhost', port: '' }`. */
-function splitHost(hostHeader: string): { name: string; port: string } {
+/**
+ * A `Host` header as name (lower-cased; `[::1]` keeps its brackets) and port: `[::1]:3000` →
+ * `{ name: '[::1]', port: '3000' }`; `localhost` → `{ name: 'localhost', port: '' }`. The one reading
+ * of `Host` for every check that compares it with `allowedHosts` (this module, the live view).
+ */
+export function splitHost(hostHeader: string): { name: string; port: string } {
   const lower = hostHeader.toLowerCase();
   const end = lower.startsWith('[') ? lower.indexOf(']') + 1 : lower.indexOf(':');
   if (end <= 0) return { name: lower, port: '' };

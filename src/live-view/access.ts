@@ -1,16 +1,11 @@
 import type { IncomingMessage } from 'node:http';
+import { splitHost } from '../http/host-validation.js';
 
 /** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (`::ffff:127.0.0.1`) on dual-stack sockets. */
 export function isLoopbackAddress(address: string | undefined): boolean {
   if (address === undefined) return false;
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
   return v4.startsWith('127.') || address === '::1';
-}
-
-/** The host name of a `Host` header, lower-cased, without its port (`[::1]` keeps its brackets). */
-export function hostName(host: string): string {
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1).toLowerCase();
-  return (host.split(':', 1)[0] ?? '').toLowerCase();
 }
 
 export interface AccessRules {
@@ -29,7 +24,7 @@ export function refusal(req: IncomingMessage, rules: AccessRules): string | unde
   }
   if (rules.allowedHosts !== undefined) {
     const host = req.headers.host;
-    if (host === undefined || !rules.allowedHosts.includes(hostName(host))) return 'Host not allowed';
+    if (host === undefined || !rules.allowedHosts.includes(splitHost(host).name)) return 'Host not allowed';
   }
   return undefined;
 }
