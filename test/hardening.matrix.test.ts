@@ -374,17 +374,17 @@ const ROWS: readonly MatrixRow[] = [
   // --- JSON that is not JSON-RPC ------------------------------------------------------------
   {
     group: 'JSON that is not JSON-RPC',
-    name: 'null, no session → 400 (not an initialize)',
+    name: 'null, no session → 400 -32600 (not a JSON-RPC message)',
     session: 'none',
     request: () => postWith(undefined, text('null')),
-    expected: noSessionId,
+    expected: invalidRequest,
   },
   {
     group: 'JSON that is not JSON-RPC',
-    name: 'the string "initialize", no session → 400 (not an initialize)',
+    name: 'the string "initialize", no session → 400 -32600 (not a JSON-RPC message)',
     session: 'none',
     request: () => postWith(undefined, text('"initialize"')),
-    expected: noSessionId,
+    expected: invalidRequest,
   },
   {
     group: 'JSON that is not JSON-RPC',
@@ -417,10 +417,10 @@ const ROWS: readonly MatrixRow[] = [
   },
   {
     group: 'JSON that is not JSON-RPC',
-    name: 'initialize smuggled under "__proto__", no session → 400 (not an initialize)',
+    name: 'initialize smuggled under "__proto__", no session → 400 -32600 (no method: not a JSON-RPC message)',
     session: 'none',
     request: () => postWith(undefined, text('{"__proto__":{"method":"initialize"},"jsonrpc":"2.0","id":1}')),
-    expected: noSessionId,
+    expected: invalidRequest,
   },
   {
     group: 'JSON that is not JSON-RPC',
@@ -453,10 +453,10 @@ const ROWS: readonly MatrixRow[] = [
   },
   {
     group: 'batches',
-    name: 'an empty batch, no session → 400 (not an initialize)',
+    name: 'an empty batch, no session → 400 -32600 (a batch holds one or more messages)',
     session: 'none',
     request: () => postWith(undefined, text('[]')),
-    expected: noSessionId,
+    expected: invalidRequest,
   },
   {
     group: 'batches',

@@ -207,12 +207,33 @@ function isInitializeRequest(message: unknown): message is InitializeMessage {
  * missing its session id.
  */
 function notInitialize(message: unknown): SupervisorError {
+  if (!isJsonRpcMessage(message)) return notJsonRpc();
   const requested = claimedModernRevision(message);
   if (requested === undefined) return missingSessionId('POST');
   return new SupervisorError(
     'unsupported-protocol-version',
     { requested, supported: LEGACY_PROTOCOL_VERSIONS },
     `Unsupported protocol version: ${requested} (this endpoint serves ${LEGACY_PROTOCOL_VERSIONS.join(', ')})`,
+  );
+}
+
+/**
+ * The shape of a JSON-RPC 2.0 message (request, notification or response), checked only on the way to
+ * a refusal: the SDK's transport validates what it is given, this tells a body that is no message at
+ * all (`42`, `null`, `{}`) from one that only lacks its session id.
+ */
+function isJsonRpcMessage(message: unknown): boolean {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) return false;
+  const { jsonrpc, method, result, error } = message as Record<string, unknown>;
+  return jsonrpc === '2.0' && (typeof method === 'string' || result !== undefined || error !== undefined);
+}
+
+/** -32600, as JSON-RPC answers a body that is valid JSON but no message (and the SDK v2 entry does). */
+function notJsonRpc(): SupervisorError<'invalid-request'> {
+  return new SupervisorError(
+    'invalid-request',
+    { reason: 'not a JSON-RPC message' },
+    'Invalid Request: the body is not a JSON-RPC message',
   );
 }
 
@@ -248,7 +269,7 @@ async function initialize<TSession extends SupervisedSession<unknown>>(
         'Invalid Request: Only one initialization request is allowed',
       );
     }
-    throw missingSessionId('POST');
+    throw body.length === 0 || !body.every(isJsonRpcMessage) ? notJsonRpc() : missingSessionId('POST');
   }
   if (!isInitializeMethod(body)) throw notInitialize(body);
   if (!isInitializeRequest(body)) {
