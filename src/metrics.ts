@@ -250,7 +250,7 @@ export function createSupervisorMetrics<R extends AnyRegistry = Registry>(
   const requests = traffic
     ? new Counter({
         name: `${prefix}requests_total`,
-        help: 'Requests served without a session (2026-07-28 revision), by era, JSON-RPC method and HTTP status.',
+        help: 'Requests answered without a session (2026-07-28 revision), refusals at the gate included, by era, JSON-RPC method and HTTP status.',
         labelNames: ['era', 'method', 'status'] as const,
         registers,
       })

@@ -4,8 +4,12 @@
  * every entry point; a well-formed request of either era is served (the modern one without a session).
  */
 import { createMcpHandler } from '@modelcontextprotocol/server';
+import type { Counter } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrafficEvent } from '../src/http/era-router.js';
 import { SupervisorError } from '../src/index.js';
+import { countModernTraffic } from '../src/live-view/modern-traffic.js';
+import { createSupervisorMetrics } from '../src/metrics.js';
 import { createV2Server, ENTRY_POINTS, type Served, serveEras } from './fixtures/eras.js';
 import { type RawAnswer, rawRequest } from './support/raw-http.js';
 
@@ -77,6 +81,15 @@ function send(served: Served, leg: keyof typeof LEGS, testCase: Partial<Case> = 
 
 describe.each(ENTRY_POINTS)('the gate in front of both eras, on %s', (entry) => {
   let served: Served;
+  const traffic: TrafficEvent[] = [];
+  let liveView: ReturnType<typeof countModernTraffic>;
+  let requestsTotal: Counter;
+  /** `requests_total{era="modern",method="tools/list",status}` as the metrics count it now. */
+  const modernRequests = async (status: number): Promise<number> =>
+    (await requestsTotal.get()).values.find(
+      ({ labels }) =>
+        labels.era === 'modern' && labels.method === 'tools/list' && labels.status === String(status),
+    )?.value ?? 0;
   beforeAll(async () => {
     served = await serveEras(entry, 'v2', {
       modern: createMcpHandler(createV2Server, { legacy: 'reject' }),
@@ -91,8 +104,15 @@ describe.each(ENTRY_POINTS)('the gate in front of both eras, on %s', (entry) => 
         );
       },
     });
+    served.supervisor.subscribeTraffic((event) => traffic.push(event));
+    liveView = countModernTraffic(served.supervisor);
+    const { registry } = createSupervisorMetrics(served.supervisor);
+    requestsTotal = registry.getSingleMetric('mcp_session_requests_total') as Counter;
   });
-  afterAll(() => served.close());
+  afterAll(async () => {
+    liveView.stop();
+    await served.close();
+  });
 
   it('serves a well-formed 2025 initialize with a session', async () => {
     const answer = await send(served, 'legacy');
@@ -120,6 +140,28 @@ describe.each(ENTRY_POINTS)('the gate in front of both eras, on %s', (entry) => 
     expect(modern.headers['www-authenticate']).toBe(legacy.headers['www-authenticate']);
     expect(served.supervisor.getStatistics().activeSessions).toBe(before);
   });
+
+  it.each(BAD_INPUT)(
+    'counts a 2026-07-28 request refused for $name ($status) in the modern traffic, metrics and live view; not the 2025 one',
+    async (testCase) => {
+      traffic.length = 0;
+      const counted = await modernRequests(testCase.status);
+      const shown = liveView.tally.summary(Date.now()).byStatus['4xx'] ?? 0;
+
+      await send(served, 'legacy', testCase);
+      await send(served, 'modern', testCase);
+
+      expect({
+        traffic: traffic.map(({ era, method, status }) => ({ era, method, status })),
+        metrics: (await modernRequests(testCase.status)) - counted,
+        liveView: (liveView.tally.summary(Date.now()).byStatus['4xx'] ?? 0) - shown,
+      }).toEqual({
+        traffic: [{ era: 'modern', method: 'tools/list', status: testCase.status }],
+        metrics: 1,
+        liveView: 1,
+      });
+    },
+  );
 });
 
 describe('a 2026-07-28 request at an endpoint that serves only sessions', () => {

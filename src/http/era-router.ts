@@ -1,5 +1,6 @@
 import { isSupervisorError } from '../errors.js';
 import type { Logger } from '../logging.js';
+import { claimedModernRevision, namesModernRevision } from '../mcp/protocol-versions.js';
 import type { AuthInfo } from '../mcp/sdk-types.js';
 import type { RequestExtras } from './dispatch.js';
 import { errorResponse, internalErrorResponse } from './error-response.js';
@@ -15,7 +16,10 @@ export interface ModernHandler {
   close?(): Promise<void>;
 }
 
-/** One request served by the modern (sessionless) leg; see `McpSessionSupervisor.subscribeTraffic`. */
+/**
+ * One request of the modern (sessionless) leg, served or refused by the gate in front of it (403, 401,
+ * 415, 413…); see `McpSessionSupervisor.subscribeTraffic`.
+ */
 export interface TrafficEvent {
   readonly type: 'request';
   readonly era: 'modern';
@@ -70,6 +74,24 @@ function methodLabel(httpMethod: string, body: unknown): string {
 }
 
 /**
+ * The era and method of a request the gate refused, often before its body was read: a modern request
+ * names its revision in `MCP-Protocol-Version` (or, once read, in its body) and its method in
+ * `Mcp-Method`. `undefined` for a 2025-era request, which its sessions account for.
+ */
+function refusedModernMethod(request: Request, parsedBody: unknown): string | undefined {
+  const { headers, method } = request;
+  const modern =
+    namesModernRevision(headers.get('mcp-protocol-version')) ||
+    claimedModernRevision(parsedBody) !== undefined;
+  if (!modern) return undefined;
+  // Any method token reaches a fetch entry point: the ones the gate refuses share one label.
+  if (method !== 'POST') return method === 'GET' || method === 'DELETE' ? method : 'other';
+  if (parsedBody !== undefined) return methodLabel(method, parsedBody);
+  const named = headers.get('mcp-method');
+  return named !== null && KNOWN_METHODS.has(named) ? named : 'other';
+}
+
+/**
  * One endpoint for both protocol eras. Every request passes the same gate (Host/Origin, `authenticate`,
  * Content-Type, body limits), its body is read once, and SDK v2's own classifier (`isLegacyRequest`,
  * given the parsed body so it reads nothing again) sends 2025-era traffic to the supervised sessions and
@@ -80,10 +102,11 @@ export function createEraRouter(
 ): (request: Request, extras?: RequestExtras) => Promise<Response> {
   const { gate, modern, legacy, logger, onTraffic } = options;
   return async (request, extras = {}) => {
+    let parsedBody: unknown;
     try {
       checkMethodAndHost(request, gate);
       const principal = await authenticateRequest(request, gate);
-      const parsedBody = request.method === 'POST' ? await readJsonBody(request, extras, gate) : undefined;
+      if (request.method === 'POST') parsedBody = await readJsonBody(request, extras, gate);
       const isLegacy = await (await options.classify())(request, parsedBody);
       if (isLegacy) {
         // Object.assign, not a spread followed by new keys (a hidden class per request on Node 20).
@@ -105,10 +128,16 @@ export function createEraRouter(
       });
       return response;
     } catch (error) {
-      if (isSupervisorError(error)) return errorResponse(error);
-      if (request.signal.aborted) return internalErrorResponse();
-      logger?.error({ err: error, method: request.method }, 'request failed unexpectedly');
-      return internalErrorResponse();
+      const response = isSupervisorError(error) ? errorResponse(error) : internalErrorResponse();
+      if (!isSupervisorError(error) && !request.signal.aborted) {
+        logger?.error({ err: error, method: request.method }, 'request failed unexpectedly');
+      }
+      // Refusals are counted here, off the served path: only a refused request pays for its era's lookup.
+      const method = refusedModernMethod(request, parsedBody);
+      if (method !== undefined) {
+        onTraffic({ type: 'request', era: 'modern', method, status: response.status, at: Date.now() });
+      }
+      return response;
     }
   };
 }

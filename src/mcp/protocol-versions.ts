@@ -20,6 +20,18 @@ export const PROTOCOL_VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersio
 /** JSON-RPC error code of an unsupported protocol revision (2026-07-28 revision, both SDKs). */
 export const UNSUPPORTED_PROTOCOL_VERSION_CODE = -32022;
 
+/** The first sessionless revision; later ones sort after it (revisions are dates). */
+export const FIRST_MODERN_PROTOCOL_VERSION = '2026-07-28';
+
+/**
+ * Whether an `MCP-Protocol-Version` header names a sessionless (2026-07-28 or later) revision, read as
+ * SDK v2's classifier reads it (surrounding whitespace ignored). Every modern request sends it, so a
+ * request refused before its body is read can still be told apart by era.
+ */
+export function namesModernRevision(header: string | null): boolean {
+  return header !== null && header.trim() >= FIRST_MODERN_PROTOCOL_VERSION;
+}
+
 /**
  * The revision a message claims in its per-request `_meta` envelope, if any. Only modern
  * (2026-07-28 and later) requests carry it; a 2025-era client never does.
