@@ -11,7 +11,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -30,6 +29,8 @@ import {
   latestSuite,
   pinnedSuite,
 } from './support/conformance-suites.js';
+import { RPC } from './support/json-rpc.js';
+import { rawRequest } from './support/raw-http.js';
 
 /** A whole run takes about 2 s on loopback; the margin covers a loaded CI machine. */
 const SUITE_TIMEOUT_MS = 90_000;
@@ -200,45 +201,17 @@ const INITIALIZE_BODY = JSON.stringify({
   },
 });
 
-interface RawResponse {
-  readonly status: number;
-  readonly sessionId: string | undefined;
-  readonly body: string;
-}
-
 /** POSTs an `initialize` with the given `Host` (and `Origin`), which `fetch` would not let us set. */
-function postInitialize(url: string, host: string, origin?: string): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      url,
-      {
-        method: 'POST',
-        headers: {
-          host,
-          ...(origin ? { origin } : {}),
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-      },
-      (response) => {
-        let body = '';
-        response.setEncoding('utf8').on('data', (chunk: string) => {
-          body += chunk;
-        });
-        response.on('end', () => {
-          const sessionId = response.headers['mcp-session-id'];
-          resolve({
-            status: response.statusCode ?? 0,
-            sessionId: typeof sessionId === 'string' ? sessionId : undefined,
-            body,
-          });
-        });
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(INITIALIZE_BODY);
-  });
+async function postInitialize(url: string, host: string, origin?: string) {
+  const headers: Record<string, string> = {
+    host,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
+  if (origin) headers.origin = origin;
+  const answer = await rawRequest(url, { method: 'POST', headers }, INITIALIZE_BODY);
+  const sessionId = answer.headers['mcp-session-id'];
+  return { ...answer, sessionId: typeof sessionId === 'string' ? sessionId : undefined };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -370,7 +343,7 @@ describe('DNS-rebinding protection of the served supervisor (what the scenario c
     for (const response of [withOrigin, hostOnly]) {
       expect(response.status).toBe(403);
       expect(response.sessionId).toBeUndefined();
-      expect(JSON.parse(response.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 } });
+      expect(JSON.parse(response.body)).toMatchObject({ jsonrpc: '2.0', error: { code: RPC.serverError } });
     }
     expect(served.supervisor.getStatistics().totals.admitted).toBe(0);
   });

@@ -11,6 +11,7 @@ import { SupervisorError } from '../src/index.js';
 import { countModernTraffic } from '../src/live-view/modern-traffic.js';
 import { createSupervisorMetrics } from '../src/metrics.js';
 import { createV2Server, ENTRY_POINTS, type Served, serveEras } from './fixtures/eras.js';
+import { RPC } from './support/json-rpc.js';
 import { type RawAnswer, rawRequest } from './support/raw-http.js';
 
 const MAX_BODY_BYTES = 2_048;
@@ -136,7 +137,7 @@ describe.each(ENTRY_POINTS)('the gate in front of both eras, on %s', (entry) => 
     expect(legacy.status).toBe(testCase.status);
     expect(modern.status).toBe(testCase.status);
     expect(modern.body).toBe(legacy.body);
-    expect(JSON.parse(modern.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 } });
+    expect(JSON.parse(modern.body)).toMatchObject({ jsonrpc: '2.0', error: { code: RPC.serverError } });
     expect(modern.headers['www-authenticate']).toBe(legacy.headers['www-authenticate']);
     expect(served.supervisor.getStatistics().activeSessions).toBe(before);
   });
@@ -175,7 +176,10 @@ describe('a 2026-07-28 request at an endpoint that serves only sessions', () => 
     const answer = await send(served, 'modern');
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.body)).toMatchObject({
-      error: { code: -32022, data: { requested: MODERN, supported: expect.arrayContaining(['2025-11-25']) } },
+      error: {
+        code: RPC.unsupportedProtocolVersion,
+        data: { requested: MODERN, supported: expect.arrayContaining(['2025-11-25']) },
+      },
     });
     expect(served.supervisor.getStatistics().activeSessions).toBe(0);
   });

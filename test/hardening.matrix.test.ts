@@ -36,13 +36,8 @@ import {
   startNodeSupervisor,
   stopSupervisor,
 } from './support/http-harness.js';
+import { RPC } from './support/json-rpc.js';
 
-const RPC = {
-  parseError: -32700,
-  invalidRequest: -32600,
-  serverError: -32000,
-  sessionNotFound: -32001,
-} as const;
 const ALLOW = 'GET, POST, DELETE';
 /** The body limit rows use when they test the default (4 MiB, as the SDK). */
 const OVER_DEFAULT_LIMIT = 5 * 1024 * 1024;

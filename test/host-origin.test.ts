@@ -18,7 +18,9 @@ import {
   type SupervisorUnderTest,
   stopSupervisor,
 } from './support/http-harness.js';
+import { RPC, rpcCodeOf } from './support/json-rpc.js';
 import { freePort } from './support/ports.js';
+import { rawRequest } from './support/raw-http.js';
 
 interface Answer {
   readonly status: number;
@@ -26,45 +28,15 @@ interface Answer {
 }
 
 /** POSTs an initialize to `port` with exactly these Host and Origin headers (node:http sets nothing else). */
-function initializeWith(port: number, host: string, origin: string | undefined): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/mcp',
-        method: 'POST',
-        headers: {
-          host,
-          accept: MCP_ACCEPT,
-          'content-type': 'application/json',
-          ...(origin === undefined ? {} : { origin }),
-        },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => {
-          chunks.push(chunk);
-          // An admitted initialize answers on an SSE stream; its first event is enough.
-          if (response.statusCode === 200) response.destroy();
-        });
-        const settle = () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let rpcCode: number | undefined;
-          try {
-            rpcCode = (JSON.parse(text) as { error?: { code?: number } }).error?.code;
-          } catch {
-            rpcCode = undefined;
-          }
-          resolve({ status: response.statusCode ?? 0, rpcCode });
-        };
-        response.on('end', settle);
-        response.on('close', settle);
-      },
-    );
-    request.on('error', reject);
-    request.end(initializeBody());
-  });
+async function initializeWith(port: number, host: string, origin: string | undefined): Promise<Answer> {
+  const headers: Record<string, string> = { host, accept: MCP_ACCEPT, 'content-type': 'application/json' };
+  if (origin !== undefined) headers.origin = origin;
+  const answer = await rawRequest(
+    `http://127.0.0.1:${port}/mcp`,
+    { method: 'POST', headers },
+    initializeBody(),
+  );
+  return { status: answer.status, rpcCode: rpcCodeOf(answer.body) };
 }
 
 async function serve(options: McpSessionSupervisorOptions) {
@@ -84,7 +56,7 @@ describe('loopback protection (allowedHosts: LOOPBACK_HOSTS)', () => {
     await stopSupervisor(served.underTest.supervisor, served.underTest.clock);
   });
   const own = () => `127.0.0.1:${served.port}`;
-  const forbidden = { status: 403, rpcCode: -32000 };
+  const forbidden = { status: 403, rpcCode: RPC.serverError };
 
   it('refuses a foreign Host', async () => {
     expect(await initializeWith(served.port, 'evil.example', undefined)).toEqual(forbidden);

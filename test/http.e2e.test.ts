@@ -31,9 +31,9 @@ import {
   startNodeSupervisor,
   stopSupervisor,
 } from './support/http-harness.js';
+import { RPC } from './support/json-rpc.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const SESSION_NOT_FOUND = -32001;
 
 /** Everything a test started, stopped in reverse order after it (clients before servers). */
 const cleanups: Array<() => Promise<void>> = [];
@@ -163,7 +163,7 @@ describe('terminating a session (DELETE)', () => {
             : await rawDelete(send, sessionId);
 
       expect(response.status).toBe(404);
-      expect(await rpcErrorCode(response)).toBe(SESSION_NOT_FOUND);
+      expect(await rpcErrorCode(response)).toBe(RPC.sessionNotFound);
       expect(supervisor.getStatistics().totals.deleted).toBe(1);
     },
   );
@@ -196,7 +196,7 @@ describe('idle expiry', () => {
     const response = await harness.send(post(rpcRequest('ping'), sessionId));
 
     expect(response.status).toBe(404);
-    expect(await rpcErrorCode(response)).toBe(SESSION_NOT_FOUND);
+    expect(await rpcErrorCode(response)).toBe(RPC.sessionNotFound);
     expect(harness.supervisor.getStatistics().endedByReason['idle-timeout']).toBe(1);
   });
 

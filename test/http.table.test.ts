@@ -23,15 +23,9 @@ import {
   stopSupervisor,
   streamedBody,
 } from './support/http-harness.js';
+import { RPC } from './support/json-rpc.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-/** JSON-RPC codes of the refusals (src/http/error-response.ts), written out so a changed mapping fails here. */
-const RPC = {
-  parseError: -32700,
-  invalidRequest: -32600,
-  serverError: -32000,
-  sessionNotFound: -32001,
-} as const;
 const ALLOW = 'GET, POST, DELETE';
 /** Small enough that a padded message crosses it, large enough for an `initialize`. */
 const MAX_BODY_BYTES = 512;

@@ -31,6 +31,7 @@ import {
   toolServerFactory,
 } from './support/http-harness.js';
 import { CHROMIUM as CHROMIUM_PROGRAM, findProgram } from './support/programs.js';
+import { rawRequest } from './support/raw-http.js';
 
 const INIT_TIMEOUT_MS = 10_000;
 const IDLE_TIMEOUT_MS = 20_000;
@@ -106,21 +107,6 @@ async function connect(url: URL) {
   const connected = await connectClient(url);
   cleanups.push(() => connected.client.close());
   return connected;
-}
-
-/** A raw GET with headers fetch would not let us set (`Host`); resolves with status and body. */
-function rawGet(url: URL, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.get(url, { headers }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    request.on('error', reject);
-  });
 }
 
 // CHROMIUM_PATH, else the first Chromium-like program on PATH; under CI=true a missing one fails.
@@ -504,7 +490,9 @@ describe('the live view endpoints', () => {
   it('refuses a Host name that is not loopback (DNS rebinding) and methods other than GET', async () => {
     const demo = await startLiveDemo();
 
-    const rebound = await rawGet(new URL('snapshot.json', demo.liveUrl), { host: 'attacker.example' });
+    const rebound = await rawRequest(new URL('snapshot.json', demo.liveUrl), {
+      headers: { host: 'attacker.example' },
+    });
     const posted = await fetch(new URL('snapshot.json', demo.liveUrl), { method: 'POST' });
     await posted.text();
 

@@ -77,6 +77,7 @@ import {
   stopSupervisor,
   toRequestInit,
 } from './support/http-harness.js';
+import { RPC } from './support/json-rpc.js';
 import {
   enumerateStateNodes,
   enumerateTransitions,
@@ -98,8 +99,6 @@ import {
   transitionsTaken,
 } from './support/session-model.js';
 
-const SESSION_NOT_FOUND = -32001;
-const INTERNAL_ERROR = -32603;
 /** JSON-RPC id of every path's initialize request. */
 const INITIALIZE_ID = 'initialize';
 /** Real-time guard on waiting for I/O: a failure, never a pause. */
@@ -578,7 +577,7 @@ class WireRuntime {
     this.handshakeAnswered = true;
     this.openAnswers.delete('initialize');
     expect(response.status, 'initialize answer').toBe(500);
-    expect(await rpcErrorCode(response)).toBe(INTERNAL_ERROR);
+    expect(await rpcErrorCode(response)).toBe(RPC.internalError);
   }
 
   private initializeResponse(): Promise<Response> {
@@ -703,7 +702,7 @@ describe('a session served over HTTP follows every generated path the wire can e
         }
         await expect(runtime.sendWithSessionId('POST'), 'a request for the ended session').resolves.toEqual({
           status: 404,
-          code: SESSION_NOT_FOUND,
+          code: RPC.sessionNotFound,
         });
       }
     } finally {
@@ -729,7 +728,7 @@ describe('what the wire cannot express', () => {
       for (const method of ['POST', 'GET', 'DELETE'] as const) {
         await expect(runtime.sendWithSessionId(method), method).resolves.toEqual({
           status: 404,
-          code: SESSION_NOT_FOUND,
+          code: RPC.sessionNotFound,
         });
       }
       expect(runtime.observe()).toEqual(admitted.session);
