@@ -25,6 +25,7 @@ import {
   type SessionEndReason,
   type SessionTransitionEvent,
 } from '../src/index.js';
+import { flush } from './support/gate.js';
 import {
   closeServer,
   firstText,
@@ -328,15 +329,13 @@ function specifyRecovery(scenario: () => Promise<FaultOutcome>, recovery: Recove
       : `logs the fault once (${recovery.problems.map((problem) => problem.level).join(' + ')}), and nothing else at warn or error`;
   it(logged, async () => {
     const { h, faulty } = current();
-    // Anything still settling (a late tool result, a stream being torn down) gets its chance to log.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-
-    expect(problemsIn(h.lines)).toEqual(
-      recovery.problems.map((problem) => ({
-        ...problem,
-        sessionId: problem.sessionId === 'faulty' ? faulty : undefined,
-      })),
-    );
+    const expected = recovery.problems.map((problem) => ({
+      ...problem,
+      sessionId: problem.sessionId === 'faulty' ? faulty : undefined,
+    }));
+    // A fault's lines may be logged after the disposal (a release giving up, a stream torn down):
+    // waited for as a condition, never a fixed sleep; a line beyond them fails at once.
+    await vi.waitFor(() => expect(problemsIn(h.lines)).toEqual(expected));
   });
 
   it(`logs the end of the session once, with reason '${recovery.reason}'`, () => {
@@ -567,16 +566,20 @@ describe('server.close() never resolves', () => {
       h.supervisor.subscribe((event) => {
         if (event.type === 'transition' && event.to === 'disposed') events.push(event);
       });
+      let closing = false;
       h.armFault((_context, build) => {
         const server = build();
-        server.close = () => new Promise<void>(() => {});
+        server.close = () => {
+          closing = true;
+          return new Promise<void>(() => {});
+        };
         return server;
       });
       const faulty = await openRawSession(h.send);
       await deleteSession(h.send, faulty);
       await until(() => transitionOf(h, faulty, 'expired') !== undefined);
-      // Let the release run up to the hanging close().
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // The release has run up to the hanging close().
+      await until(() => closing);
 
       h.clock.increment(DISPOSE_TIMEOUT_MS - 1);
       stateOneMsBeforeDeadline = transitionOf(h, faulty, 'disposed') ? 'disposed' : 'expired';
@@ -639,6 +642,8 @@ function hungToolScenario(
     ]);
     // The hung handler finally returns, long after its session: that must not log or throw either.
     h.slow.releaseAll();
+    // Its result goes through promise chains only: a few event-loop turns, not a timed wait.
+    await flush();
     return { h, faulty, healthy };
   };
 }

@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { createSessionSupervisor, type SessionContext } from '../src/index.js';
 import { closeServer, listenOnLoopback, stopSupervisor } from './support/http-harness.js';
@@ -22,8 +22,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** Lets sockets and promise callbacks run (no time passes on the simulated clock). */
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+/** Resolves once `predicate` holds, polling real time (sockets, promise chains); the simulated clock stands still. */
+async function until(predicate: () => boolean): Promise<void> {
+  await vi.waitFor(() => expect(predicate()).toBe(true), { interval: 2 });
+}
 
 async function start() {
   const clock = new SimulatedClock();
@@ -94,7 +96,7 @@ describe('an SDK client that sleeps past hibernateAfter', () => {
     const { sessionId } = await connect(url);
 
     clock.increment(HIBERNATE_AFTER);
-    await settle();
+    await until(() => built[0]?.closed === true);
 
     expect({
       hibernated: supervisor.get(sessionId)?.hibernation !== undefined,
@@ -109,7 +111,7 @@ describe('an SDK client that sleeps past hibernateAfter', () => {
     const { client, notifications, sessionId } = await connect(url);
     expect(await greet(client)).toBe('hi');
     clock.increment(HIBERNATE_AFTER);
-    await settle();
+    await until(() => built[0]?.closed === true);
 
     const [first, second] = await Promise.all([greet(client), greet(client)]);
 
@@ -131,15 +133,16 @@ describe('an SDK client that sleeps past hibernateAfter', () => {
   });
 
   it('gets 404 after its session expired while hibernated, at the idle deadline', async () => {
-    const { clock, supervisor, url } = await start();
+    const { clock, supervisor, built, url } = await start();
     const { client, sessionId } = await connect(url);
     clock.increment(HIBERNATE_AFTER);
-    await settle();
+    await until(() => built[0]?.closed === true);
 
     clock.increment(IDLE_TIMEOUT - HIBERNATE_AFTER);
-    await settle();
+    // At the deadline the actor is restored to run the machine's own idle timeout.
+    await until(() => supervisor.get(sessionId)?.hibernation === undefined);
     clock.increment(10);
-    await settle();
+    await until(() => supervisor.get(sessionId) === undefined);
 
     expect({
       found: supervisor.get(sessionId),
