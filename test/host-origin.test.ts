@@ -1,13 +1,5 @@
-/**
- * Loopback protection is one decision over Host and Origin together (SPEC "HTTP behaviour"): with
- * `allowedHosts` set, a foreign Host is refused, and so is any Origin that is not this server's own
- * origin under an allowed name (`null` and other ports included), as the MCP spec requires
- * ("servers MUST validate the Origin header"). An explicit `allowedOrigins` list replaces the rule.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import http from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOOPBACK_HOSTS, type McpSessionSupervisorOptions } from '../src/index.js';
 import {
   closeServer,
@@ -19,7 +11,7 @@ import {
   stopSupervisor,
 } from './support/http-harness.js';
 import { RPC, rpcCodeOf } from './support/json-rpc.js';
-import { freePort } from './support/ports.js';
+import { type ListeningChild, spawnListening } from './support/listening-child.js';
 import { rawRequest } from './support/raw-http.js';
 
 interface Answer {
@@ -115,28 +107,16 @@ describe('an explicit allowedOrigins list', () => {
 });
 
 describe('the demo server (loopback)', () => {
-  let demo: ChildProcess | undefined;
+  let demo: ListeningChild | undefined;
   afterEach(async () => {
-    if (demo && demo.exitCode === null) {
-      const exited = once(demo, 'exit');
-      demo.kill('SIGKILL');
-      await exited;
-    }
+    await demo?.kill();
     demo = undefined;
   });
 
   // Starting the demo through tsx takes seconds on a loaded machine: the bounds only catch a hang.
   it('refuses foreign, null and wrong-port origins and serves its own', { timeout: 60_000 }, async () => {
-    const port = await freePort();
-    demo = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/server.ts'], {
-      cwd: process.cwd(),
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    });
-    await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/stats`)).status).toBe(200), {
-      timeout: 45_000,
-      interval: 100,
-    });
+    demo = await spawnListening('examples/demo/server.ts', { env: { HOST: '127.0.0.1', LOG_LEVEL: 'warn' } });
+    const { port } = demo;
     const host = `127.0.0.1:${port}`;
     expect((await initializeWith(port, host, 'http://evil.example')).status).toBe(403);
     expect((await initializeWith(port, host, 'null')).status).toBe(403);

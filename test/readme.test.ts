@@ -6,12 +6,11 @@
  * Snippets are fragments: names they use without defining (`supervisor`, `app`, `createServer`…) are
  * declared once in an ambient file below, each with the type a reader would have.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freePort } from './support/ports.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ListeningChild, spawnListening } from './support/listening-child.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 // Inside the repository (scratch/ is git-ignored), so the snippets resolve the project's node_modules
@@ -131,9 +130,9 @@ describe('the README', () => {
 });
 
 describe('the "Use" example', () => {
-  let child: ChildProcess | undefined;
-  afterAll(() => {
-    if (child?.exitCode === null) child.kill('SIGKILL');
+  let child: ListeningChild | undefined;
+  afterAll(async () => {
+    await child?.kill();
   });
 
   it('drains and exits on SIGTERM, a session open', async () => {
@@ -141,44 +140,34 @@ describe('the "Use" example', () => {
     if (use === undefined) throw new Error('no SIGTERM handling in the README');
     const file = path.join(DIR, 'use-example.ts');
     writeFileSync(file, withPrelude(use.code));
-    const port = await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', file], {
+    // It listens on process.env.PORT: 0 lets the OS choose, and the child reports the port it got.
+    child = await spawnListening(file, {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(port), TSX_TSCONFIG_PATH: path.join(DIR, 'tsconfig.json') },
-      stdio: 'ignore',
+      env: { TSX_TSCONFIG_PATH: path.join(DIR, 'tsconfig.json') },
+      timeoutMs: 20_000,
     });
-    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    const url = `http://127.0.0.1:${port}/mcp`;
-    const initialize = () =>
-      fetch(url, {
-        method: 'POST',
-        headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-06-18',
-            capabilities: {},
-            clientInfo: { name: 't', version: '1' },
-          },
-        }),
-      });
-    const opened = await vi.waitFor(
-      async () => {
-        const response = await initialize();
-        expect(response.status).toBe(200);
-        return response;
-      },
-      { timeout: 20_000, interval: 200 },
-    );
-    await opened.text();
+    const response = await fetch(`http://127.0.0.1:${child.port}/mcp`, {
+      method: 'POST',
+      headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 't', version: '1' },
+        },
+      }),
+    });
+    expect(response.status).toBe(200);
+    await response.text();
 
-    child.kill('SIGTERM');
-    const [code, signal] = await Promise.race([
-      exited,
+    child.process.kill('SIGTERM');
+    const exit = await Promise.race([
+      child.exited,
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit within 10 s')), 10_000)),
     ]);
-    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(exit).toEqual({ code: 0, signal: null });
   }, 40_000);
 });

@@ -1,11 +1,4 @@
-/**
- * Graceful shutdown over HTTP: the real supervisor behind node:http on 127.0.0.1, a slow tool
- * whose completion the test controls, and a `SimulatedClock` for the grace deadline, so nothing
- * waits on real time. Then the demo server as a child process: SIGTERM drains it and it exits 0.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { McpSessionSupervisor, SessionOutput, SupervisedSession } from '../src/index.js';
 import {
   connectClient,
@@ -19,7 +12,7 @@ import {
   rpcRequest,
   startNodeSupervisor,
 } from './support/http-harness.js';
-import { freePort } from './support/ports.js';
+import { type ListeningChild, spawnListening } from './support/listening-child.js';
 
 const GRACE_MS = 30_000;
 
@@ -197,37 +190,21 @@ describe('supervisor.shutdown({ grace }) over HTTP', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('the demo server', () => {
-  let child: ChildProcess | undefined;
-  afterEach(() => {
+  let demo: ListeningChild | undefined;
+  afterEach(async () => {
     // Only if the test failed before the child exited on its own.
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    child = undefined;
+    await demo?.kill();
+    demo = undefined;
   });
 
   // Starting the demo through tsx takes seconds on a loaded machine: the bounds below catch a hang,
   // they measure nothing. The grace is an hour, so exiting at all shows the idle session was
   // retired at once instead of held until the grace ran out.
   it('drains and exits 0 on SIGTERM with a session open', { timeout: 90_000 }, async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const output: string[] = [];
-    const demo = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/server.ts'], {
-      cwd: process.cwd(),
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_GRACE: '1h' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    demo = await spawnListening('examples/demo/server.ts', {
+      env: { HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHUTDOWN_GRACE: '1h' },
     });
-    child = demo;
-    demo.stdout?.on('data', (chunk) => output.push(String(chunk)));
-    demo.stderr?.on('data', (chunk) => output.push(String(chunk)));
-    const exited = once(demo, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-
-    await vi.waitFor(
-      async () => {
-        const stats = await fetch(`${base}/stats`);
-        expect(stats.status).toBe(200);
-      },
-      { timeout: 45_000, interval: 100 },
-    );
+    const base = `http://127.0.0.1:${demo.port}`;
 
     const send = (request: Parameters<NodeSupervisor['send']>[0]) =>
       fetch(`${base}/mcp`, request as RequestInit);
@@ -236,12 +213,13 @@ describe('the demo server', () => {
     expect(stats.activeSessions).toBe(1);
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
 
-    demo.kill('SIGTERM');
+    demo.process.kill('SIGTERM');
     let hang: NodeJS.Timeout | undefined;
-    const [code, signal] = await Promise.race([
-      exited,
+    const running = demo;
+    const { code, signal } = await Promise.race([
+      running.exited,
       new Promise<never>((_, reject) => {
-        hang = setTimeout(() => reject(new Error(`no exit within 30 s:\n${output.join('')}`)), 30_000);
+        hang = setTimeout(() => reject(new Error(`no exit within 30 s:\n${running.output()}`)), 30_000);
       }),
     ]).finally(() => clearTimeout(hang));
     expect({ code, signal }).toEqual({ code: 0, signal: null });

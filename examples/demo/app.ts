@@ -5,6 +5,7 @@
  * and statistics beside it, and a graceful drain on SIGTERM/SIGINT.
  */
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import pino from 'pino';
 import type { InspectionObserver } from '../../src/index.js';
@@ -80,7 +81,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<{ origin: st
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
-  const origin = `http://${host}:${port}`;
+  // The port bound, which PORT=0 leaves to the OS.
+  const origin = `http://${host}:${(server.address() as AddressInfo).port}`;
   logger.info(
     { url: `${origin}/mcp`, live: `${origin}/live/`, metrics: `${origin}/metrics`, stats: `${origin}/stats` },
     'demo server listening',

@@ -1,6 +1,10 @@
 import net from 'node:net';
 
-/** A port that was free a moment ago on 127.0.0.1 (for a child process that must be told its port). */
+/**
+ * A port that was free a moment ago on 127.0.0.1, for a child that cannot bind port 0 itself and report
+ * it (redis-server): someone may take it before the child binds, so the caller retries on a taken port.
+ * Programs of ours run with PORT=0 instead (see listening-child.ts).
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();

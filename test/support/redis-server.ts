@@ -54,11 +54,22 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts one on a free port (or `port`) and waits until it answers PING (10 s at most). */
+  /**
+   * Starts one on a free port (or `port`) and waits until it answers PING (10 s at most). redis-server
+   * cannot be told to pick a port itself (`--port 0` turns TCP off), so a port found free and taken
+   * before it binds is retried on another one.
+   */
   static async start(port?: number): Promise<RedisServer> {
-    const server = new RedisServer(port ?? (await freePort()));
-    await server.launch();
-    return server;
+    for (let attempt = 1; ; attempt += 1) {
+      const server = new RedisServer(port ?? (await freePort()));
+      try {
+        await server.launch();
+        return server;
+      } catch (error) {
+        const taken = /Address already in use/i.test(String(error));
+        if (port !== undefined || !taken || attempt >= 5) throw error;
+      }
+    }
   }
 
   /** Stops it (SIGTERM, SIGKILL after 5 s). Its data is gone: nothing is persisted. */
