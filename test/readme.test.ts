@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ListeningChild, spawnListening } from './support/listening-child.js';
 
@@ -169,5 +170,42 @@ describe('the "Use" example', () => {
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit within 10 s')), 10_000)),
     ]);
     expect(exit).toEqual({ code: 0, signal: null });
+  }, 40_000);
+});
+
+describe('the "Both protocol eras" example', () => {
+  let child: ListeningChild | undefined;
+  afterAll(async () => {
+    await child?.kill();
+  });
+
+  it('serves a 2025 client in a session and a 2026-07-28 client without one', async () => {
+    const example = snippets.find((snippet) => snippet.code.includes('createMcpHandler'));
+    if (example === undefined) throw new Error('no example with createMcpHandler in the README');
+    const file = path.join(DIR, 'both-eras-example.ts');
+    writeFileSync(file, withPrelude(example.code));
+    child = await spawnListening(file, {
+      cwd: ROOT,
+      env: { TSX_TSCONFIG_PATH: path.join(DIR, 'tsconfig.json') },
+      timeoutMs: 20_000,
+    });
+    const url = new URL(`http://127.0.0.1:${child.port}/mcp`);
+    const served: Record<string, { session: boolean; tools: string[] }> = {};
+    for (const mode of ['2025', '2026-07-28'] as const) {
+      const client = new Client(
+        { name: 'readme', version: '1.0.0' },
+        mode === '2025' ? {} : { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+      );
+      const transport = new StreamableHTTPClientTransport(url);
+      await client.connect(transport);
+      const { tools } = await client.listTools();
+      served[mode] = { session: transport.sessionId !== undefined, tools: tools.map((tool) => tool.name) };
+      await client.close();
+    }
+
+    expect(served).toEqual({
+      '2025': { session: true, tools: ['ping'] },
+      '2026-07-28': { session: false, tools: ['ping'] },
+    });
   }, 40_000);
 });
