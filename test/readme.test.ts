@@ -130,23 +130,33 @@ describe('the README', () => {
   }, 150_000);
 });
 
-describe('the "Use" example', () => {
-  let child: ListeningChild | undefined;
-  afterAll(async () => {
-    await child?.kill();
-  });
+/**
+ * Runs the first snippet holding `marker` as a program of its own. It listens on process.env.PORT:
+ * 0 lets the OS choose, and the child reports the port it got.
+ */
+const started: ListeningChild[] = [];
+afterAll(async () => {
+  // Only those a failed test left running.
+  await Promise.all(started.map((child) => child.kill()));
+});
 
+async function runSnippet(marker: string, fileName: string): Promise<ListeningChild> {
+  const snippet = snippets.find((candidate) => candidate.code.includes(marker));
+  if (snippet === undefined) throw new Error(`no snippet with ${marker} in the README`);
+  const file = path.join(DIR, fileName);
+  writeFileSync(file, withPrelude(snippet.code));
+  const child = await spawnListening(file, {
+    cwd: ROOT,
+    env: { TSX_TSCONFIG_PATH: path.join(DIR, 'tsconfig.json') },
+    timeoutMs: 20_000,
+  });
+  started.push(child);
+  return child;
+}
+
+describe('the "Use" example', () => {
   it('drains and exits on SIGTERM, a session open', async () => {
-    const use = snippets.find((snippet) => snippet.code.includes("'SIGTERM'"));
-    if (use === undefined) throw new Error('no SIGTERM handling in the README');
-    const file = path.join(DIR, 'use-example.ts');
-    writeFileSync(file, withPrelude(use.code));
-    // It listens on process.env.PORT: 0 lets the OS choose, and the child reports the port it got.
-    child = await spawnListening(file, {
-      cwd: ROOT,
-      env: { TSX_TSCONFIG_PATH: path.join(DIR, 'tsconfig.json') },
-      timeoutMs: 20_000,
-    });
+    const child = await runSnippet("'SIGTERM'", 'use-example.ts');
     const response = await fetch(`http://127.0.0.1:${child.port}/mcp`, {
       method: 'POST',
       headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
@@ -174,21 +184,8 @@ describe('the "Use" example', () => {
 });
 
 describe('the "Both protocol eras" example', () => {
-  let child: ListeningChild | undefined;
-  afterAll(async () => {
-    await child?.kill();
-  });
-
   it('serves a 2025 client in a session and a 2026-07-28 client without one', async () => {
-    const example = snippets.find((snippet) => snippet.code.includes('createMcpHandler'));
-    if (example === undefined) throw new Error('no example with createMcpHandler in the README');
-    const file = path.join(DIR, 'both-eras-example.ts');
-    writeFileSync(file, withPrelude(example.code));
-    child = await spawnListening(file, {
-      cwd: ROOT,
-      env: { TSX_TSCONFIG_PATH: path.join(DIR, 'tsconfig.json') },
-      timeoutMs: 20_000,
-    });
+    const child = await runSnippet('createMcpHandler', 'both-eras-example.ts');
     const url = new URL(`http://127.0.0.1:${child.port}/mcp`);
     const served: Record<string, { session: boolean; tools: string[] }> = {};
     for (const mode of ['2025', '2026-07-28'] as const) {
