@@ -32,7 +32,7 @@ import {
   rpcRequest,
   type Send,
   type SupervisorUnderTest,
-  sendToFetchEntry,
+  startFetchSupervisor,
   startNodeSupervisor,
   stopSupervisor,
 } from './support/http-harness.js';
@@ -924,16 +924,8 @@ const ENTRY_POINTS: ReadonlyArray<{
     entry: 'fetch',
     title: 'fetch called directly',
     start: async (options) => {
-      const under = createSupervisorUnderTest(options);
-      return {
-        ...under,
-        send: sendToFetchEntry(under.supervisor),
-        sendHostile: (hostile) => sendToFetch(under.supervisor, hostile),
-        stop: async () => {
-          under.slow.releaseAll();
-          await stopSupervisor(under.supervisor, under.clock);
-        },
-      };
+      const under = startFetchSupervisor(options);
+      return { ...under, sendHostile: (hostile) => sendToFetch(under.supervisor, hostile) };
     },
   },
 ];

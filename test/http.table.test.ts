@@ -5,7 +5,6 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  createSupervisorUnderTest,
   type HarnessOptions,
   IDLE_TIMEOUT_MS,
   initializeBody,
@@ -18,9 +17,8 @@ import {
   rpcRequest,
   type Send,
   type SupervisorUnderTest,
-  sendToFetchEntry,
+  startFetchSupervisor,
   startNodeSupervisor,
-  stopSupervisor,
   streamedBody,
 } from './support/http-harness.js';
 import { RPC } from './support/json-rpc.js';
@@ -51,17 +49,7 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
   },
   {
     name: 'fetch called directly',
-    start: async (options) => {
-      const under = createSupervisorUnderTest(options);
-      return {
-        ...under,
-        send: sendToFetchEntry(under.supervisor),
-        stop: async () => {
-          under.slow.releaseAll();
-          await stopSupervisor(under.supervisor, under.clock);
-        },
-      };
-    },
+    start: async (options) => startFetchSupervisor(options),
   },
 ];
 

@@ -176,11 +176,28 @@ export async function startNodeSupervisor(options: HarnessOptions = {}): Promise
     url,
     send: (request) => fetch(url, toRequestInit(request)),
     stop: async () => {
-      under.slow.releaseAll();
-      await stopSupervisor(under.supervisor, under.clock);
+      await stopUnderTest(under);
       await closeServer(server);
     },
   };
+}
+
+export interface FetchSupervisor extends SupervisorUnderTest {
+  /** Hands a raw request to `supervisor.fetch`. */
+  readonly send: Send;
+  /** Releases slow calls, shuts the supervisor down. */
+  stop(): Promise<void>;
+}
+
+/** A supervisor called through its web-standard entry point (`supervisor.fetch`), no socket. */
+export function startFetchSupervisor(options: HarnessOptions = {}): FetchSupervisor {
+  const under = createSupervisorUnderTest(options);
+  return { ...under, send: sendToFetchEntry(under.supervisor), stop: () => stopUnderTest(under) };
+}
+
+async function stopUnderTest(under: SupervisorUnderTest): Promise<void> {
+  under.slow.releaseAll();
+  await stopSupervisor(under.supervisor, under.clock);
 }
 
 // ---------------------------------------------------------------------------------------------
