@@ -113,9 +113,10 @@ async function route<TSession extends SupervisedSession<unknown>>(
   const { method } = request;
   if (extras.authenticated === undefined) checkMethodAndHost(request, host.dispatch);
   const sessionId = readSessionId(request.headers);
-  const principal = extras.authenticated
+  const authenticating = extras.authenticated
     ? extras.authenticated.principal
-    : await authenticateRequest(request, host.dispatch);
+    : authenticateRequest(request, host.dispatch);
+  const principal = authenticating instanceof Promise ? await authenticating : authenticating;
   // Object.assign, not `{ ...extras, authInfo }`: on Node 20 a spread followed by a new key gives
   // every request's object a hidden class of its own (see machines/session.machine.ts).
   if (principal?.authInfo !== undefined) extras = Object.assign({}, extras, { authInfo: principal.authInfo });

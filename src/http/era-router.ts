@@ -96,18 +96,31 @@ function refusedModernMethod(request: Request, parsedBody: unknown): string | un
  * Content-Type, body limits), its body is read once, and SDK v2's own classifier (`isLegacyRequest`,
  * given the parsed body so it reads nothing again) sends 2025-era traffic to the supervised sessions and
  * the rest to the modern handler, which never opens a session nor takes a slot.
+ *
+ * A GET or a DELETE is not asked: the classifier's first rule sends every method but POST to the
+ * legacy leg (its `http-method` reason), before it looks at a header or a body. Asking it anyway
+ * costs three promise hops and a header read per request on the churn path (DELETE) and on every
+ * SSE stream (GET), for an answer known in advance.
  */
 export function createEraRouter(
   options: EraRouterOptions,
 ): (request: Request, extras?: RequestExtras) => Promise<Response> {
   const { gate, modern, legacy, logger, onTraffic } = options;
+  // Loaded once; from then on each POST calls it without first awaiting the load again.
+  let classifier: LegacyClassifier | undefined;
+  const classify = async (request: Request, parsedBody: unknown): Promise<boolean> => {
+    classifier ??= await options.classify();
+    return classifier(request, parsedBody);
+  };
   return async (request, extras = {}) => {
     let parsedBody: unknown;
     try {
       checkMethodAndHost(request, gate);
-      const principal = await authenticateRequest(request, gate);
-      if (request.method === 'POST') parsedBody = await readJsonBody(request, extras, gate);
-      const isLegacy = await (await options.classify())(request, parsedBody);
+      const authenticating = authenticateRequest(request, gate);
+      const principal = authenticating instanceof Promise ? await authenticating : authenticating;
+      const isPost = request.method === 'POST';
+      if (isPost) parsedBody = await readJsonBody(request, extras, gate);
+      const isLegacy = !isPost || (await classify(request, parsedBody));
       if (isLegacy) {
         // Object.assign, not a spread followed by new keys (a hidden class per request on Node 20).
         const legacyExtras: RequestExtras = Object.assign({}, extras, { authenticated: { principal } });

@@ -23,19 +23,23 @@ export function createNodeHandler(
 ): NodeHandler {
   return async (req, res, parsedBody) => {
     const request = nodeRequestView(req);
+    // One `close` listener per exchange, doing both jobs (a client gone before its answer was over
+    // aborts the request's signal; the session's request is settled), rather than two.
+    let settleOnClose: (() => void) | undefined;
+    res.once('close', () => {
+      if (!res.writableFinished) request.abort('Client connection closed before the response was over.');
+      settleOnClose?.();
+    });
     const extras: RequestExtras = {
       // node's own end of response: cheaper than re-wrapping every SSE body to watch it end.
       onDelivered: (settle) => {
         if (res.writableFinished || res.destroyed) settle();
-        else res.once('close', settle);
+        else settleOnClose = settle;
       },
     };
     if (parsedBody !== undefined) extras.parsedBody = parsedBody;
     else if (!req.readableEnded) extras.readBody = (limitBytes) => readIncomingBody(req, limitBytes);
     if (req.auth !== undefined) extras.authInfo = req.auth;
-    res.once('close', () => {
-      if (!res.writableFinished) request.abort('Client connection closed before the response was over.');
-    });
     let response: Response;
     try {
       response = await fetchHandler(request, extras);
