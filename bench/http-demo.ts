@@ -12,6 +12,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** What the demo reads from its environment besides PORT and HOST (examples/demo/app.ts). */
+const DEMO_SETTINGS = [
+  'LOG_LEVEL',
+  'IDLE_TIMEOUT',
+  'MAX_SESSIONS',
+  'INIT_TIMEOUT',
+  'HIBERNATE_AFTER',
+  'SHUTDOWN_GRACE',
+  'MODERN',
+  'METRICS',
+  'LIVE_VIEW',
+] as const;
 /** Linux's USER_HZ: /proc reports CPU time in these ticks. */
 const TICKS_PER_SECOND = 100;
 
@@ -55,14 +67,17 @@ export class DemoProcess {
     );
   }
 
-  /** Starts the demo on a free loopback port; `logLevel` undefined keeps the demo's default. */
-  static async start(logLevel: string | undefined): Promise<DemoProcess> {
+  /**
+   * Starts the demo on a free loopback port with its defaults, but for `overrides` (e.g.
+   * `{ LOG_LEVEL: 'silent' }`); the demo's own settings inherited from this process are dropped.
+   */
+  static async start(overrides: Readonly<Record<string, string>> = {}): Promise<DemoProcess> {
     const port = await freePort();
     const logDir = mkdtempSync(join(tmpdir(), 'bench-demo-'));
     const out = openSync(join(logDir, 'stdout.log'), 'w');
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1' };
-    delete env.LOG_LEVEL;
-    if (logLevel !== undefined) env.LOG_LEVEL = logLevel;
+    for (const name of DEMO_SETTINGS) delete env[name];
+    Object.assign(env, overrides);
     const child = spawn(process.execPath, startCommand(), {
       cwd: ROOT,
       env,

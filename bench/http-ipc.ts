@@ -4,9 +4,31 @@
 export const CHILD_KINDS = ['bare', 'supervisor', 'supervisor-fetch', 'bare-demo'] as const;
 export type ChildKind = (typeof CHILD_KINDS)[number];
 
-/** Every server the benchmark knows: the forked ones, and the demo at info and at silent. */
-export const SERVER_KINDS = [...CHILD_KINDS, 'demo', 'demo-silent'] as const;
-export type ServerKind = (typeof SERVER_KINDS)[number];
+/**
+ * The demo as `npm start` runs it, and the same with features left out through its environment
+ * (examples/demo/app.ts), so each feature's cost is a ratio to the whole demo measured beside it.
+ */
+export const DEMO_VARIANTS = {
+  demo: {},
+  'demo-silent': { LOG_LEVEL: 'silent' },
+  'demo-no-modern': { MODERN: 'off' },
+  'demo-no-metrics': { METRICS: 'off' },
+  'demo-no-live-view': { LIVE_VIEW: 'off' },
+  'demo-no-hibernation': { HIBERNATE_AFTER: 'off' },
+  'demo-minimal': {
+    LOG_LEVEL: 'silent',
+    MODERN: 'off',
+    METRICS: 'off',
+    LIVE_VIEW: 'off',
+    HIBERNATE_AFTER: 'off',
+  },
+} as const satisfies Record<string, Readonly<Record<string, string>>>;
+export type DemoKind = keyof typeof DEMO_VARIANTS;
+export const DEMO_KINDS = Object.keys(DEMO_VARIANTS) as DemoKind[];
+
+/** Every server the benchmark knows: the forked ones, and the demo variants. */
+export const SERVER_KINDS = [...CHILD_KINDS, ...DEMO_KINDS] as const;
+export type ServerKind = ChildKind | DemoKind;
 
 export const SERVER_LABELS: Readonly<Record<ServerKind, string>> = {
   bare: 'bare SDK (Map of transports)',
@@ -15,6 +37,11 @@ export const SERVER_LABELS: Readonly<Record<ServerKind, string>> = {
   'bare-demo': "bare SDK serving the demo's tools",
   demo: 'demo as `npm start` runs it (LOG_LEVEL default)',
   'demo-silent': 'demo, LOG_LEVEL=silent',
+  'demo-no-modern': 'demo, MODERN=off (no era routing)',
+  'demo-no-metrics': 'demo, METRICS=off',
+  'demo-no-live-view': 'demo, LIVE_VIEW=off',
+  'demo-no-hibernation': 'demo, HIBERNATE_AFTER=off',
+  'demo-minimal': 'demo, every feature off and LOG_LEVEL=silent',
 };
 
 /** Parent → child. */
@@ -30,6 +57,9 @@ export type ChildMessage =
 
 export const isServerKind = (value: unknown): value is ServerKind =>
   (SERVER_KINDS as readonly unknown[]).includes(value);
+
+export const isDemoKind = (value: unknown): value is DemoKind =>
+  (DEMO_KINDS as readonly unknown[]).includes(value);
 
 export const isChildKind = (value: unknown): value is ChildKind =>
   (CHILD_KINDS as readonly unknown[]).includes(value);

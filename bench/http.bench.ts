@@ -8,8 +8,11 @@
  *   (bench/bare-sdk-server.ts); `supervisor`: `createSessionSupervisor(...).handleRequest` on
  *   node:http. Both build the same McpServer per session (bench/http-tools.ts).
  * - `demo`: the demo exactly as `npm start` runs it (same command line, default log level, stdout
- *   to a file), against `bare-demo`, a bare server with the demo's tools; and `demo-silent`, the
- *   demo at LOG_LEVEL=silent, so the cost of logging is measured rather than guessed.
+ *   to a file), against `bare-demo`, a bare server with the demo's tools; `demo-silent`, the demo at
+ *   LOG_LEVEL=silent, so the cost of logging is measured rather than guessed; `demo-minimal`, every
+ *   optional feature off (era routing, metrics, live view, hibernation, logging). With
+ *   `BENCH_HTTP_SERVERS=features`, also the demo without each feature in turn (`demo-no-modern`,
+ *   `demo-no-metrics`, `demo-no-live-view`, `demo-no-hibernation`): demo / demo-no-X is X's price.
  * - `supervisor-fetch` (on request): the supervisor's `fetch` served by @hono/node-server.
  *
  * All servers run at once (idle but one) and are measured in short windows whose order alternates
@@ -17,22 +20,29 @@
  * initialized session per server; (b) churn, initialize → notifications/initialized → DELETE.
  * Then, in a fresh process per forked server, (c) heap per live session, MCP server included. A
  * verdict uses the median of the per-round paired ratios (server window / its partner's window of
- * the same round, seconds apart): one window hit by a burst of background load cannot tip it. A
+ * the same round, seconds apart): one window hit by a burst of background load cannot tip it. Each
+ * throughput verdict has a twin read from the servers' own CPU per operation (partner / own, paired
+ * the same way), which the scheduler's favours between processes on 2 shared cores do not move. A
  * missed target is reported, not an exit code; a crash exits non-zero.
  *
  * Environment: BENCH_HTTP_ROUNDS (rounds, default 8), BENCH_HTTP_SECONDS (seconds per window,
- * default 2), BENCH_HTTP_SERVERS (comma list, default bare,supervisor,bare-demo,demo,demo-silent),
+ * default 2), BENCH_HTTP_SERVERS (comma list, or `features`; default
+ * bare,supervisor,bare-demo,demo,demo-silent,demo-minimal),
  * BENCH_HTTP_TOOLS_CONNECTIONS (default 16), BENCH_HTTP_CHURN_CONNECTIONS (default 10),
  * BENCH_HTTP_CPU_PROF=<dir> (forked children write `--cpu-prof` profiles to <dir>/<server>/).
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DemoProcess } from './http-demo.js';
 import {
   type ChildKind,
   type ChildMessage,
+  DEMO_VARIANTS,
+  type DemoKind,
   isChildKind,
+  isDemoKind,
   isServerKind,
   type ParentMessage,
   SERVER_LABELS,
@@ -64,11 +74,30 @@ function envInt(name: string, fallback: number): number {
   return value;
 }
 
-const DEFAULT_SERVERS: readonly ServerKind[] = ['bare', 'supervisor', 'bare-demo', 'demo', 'demo-silent'];
+const DEFAULT_SERVERS: readonly ServerKind[] = [
+  'bare',
+  'supervisor',
+  'bare-demo',
+  'demo',
+  'demo-silent',
+  'demo-minimal',
+];
+/** `BENCH_HTTP_SERVERS=features`: the demo with one feature left out at a time, to price each one. */
+const FEATURE_SERVERS: readonly ServerKind[] = [
+  'bare-demo',
+  'demo',
+  'demo-silent',
+  'demo-no-modern',
+  'demo-no-metrics',
+  'demo-no-live-view',
+  'demo-no-hibernation',
+  'demo-minimal',
+];
 
 function envServers(): readonly ServerKind[] {
   const raw = process.env.BENCH_HTTP_SERVERS;
   if (raw === undefined || raw === '') return DEFAULT_SERVERS;
+  if (raw === 'features') return FEATURE_SERVERS;
   const kinds = raw.split(',').map((kind) => kind.trim());
   const unknown = kinds.filter((kind) => !isServerKind(kind));
   if (unknown.length > 0) throw new Error(`BENCH_HTTP_SERVERS: unknown ${unknown.join(', ')}`);
@@ -105,7 +134,14 @@ const PARTNERS: readonly { kind: ServerKind; partner: ServerKind }[] = [
   { kind: 'supervisor-fetch', partner: 'bare' },
   { kind: 'demo', partner: 'bare-demo' },
   { kind: 'demo-silent', partner: 'bare-demo' },
+  { kind: 'demo-minimal', partner: 'bare-demo' },
+  // Each feature's cost: the whole demo against the demo without it (below 1: the feature costs).
   { kind: 'demo', partner: 'demo-silent' },
+  { kind: 'demo', partner: 'demo-no-modern' },
+  { kind: 'demo', partner: 'demo-no-metrics' },
+  { kind: 'demo', partner: 'demo-no-live-view' },
+  { kind: 'demo', partner: 'demo-no-hibernation' },
+  { kind: 'demo', partner: 'demo-minimal' },
 ];
 
 /** A server under load, whatever process shape it has. */
@@ -213,8 +249,8 @@ class DemoServer implements BenchServer {
     private readonly demo: DemoProcess,
   ) {}
 
-  static async start(kind: 'demo' | 'demo-silent'): Promise<DemoServer> {
-    return new DemoServer(kind, await DemoProcess.start(kind === 'demo' ? undefined : 'silent'));
+  static async start(kind: DemoKind): Promise<DemoServer> {
+    return new DemoServer(kind, await DemoProcess.start(DEMO_VARIANTS[kind]));
   }
 
   get url(): string {
@@ -238,8 +274,11 @@ class DemoServer implements BenchServer {
   }
 }
 
-const startServer = (kind: ServerKind, profileName: string): Promise<BenchServer> =>
-  isChildKind(kind) ? ServerChild.start(kind, profileName) : DemoServer.start(kind as 'demo' | 'demo-silent');
+function startServer(kind: ServerKind, profileName: string): Promise<BenchServer> {
+  if (isChildKind(kind)) return ServerChild.start(kind, profileName);
+  if (isDemoKind(kind)) return DemoServer.start(kind);
+  throw new Error(`no way to start ${kind}`);
+}
 
 interface Measured extends RunResult {
   /** Server-process CPU (all threads) per operation, µs. */
@@ -343,6 +382,9 @@ async function stopAll(): Promise<void> {
   await Promise.all(stopping.map(({ server }) => server.stop()));
 }
 
+/** One-minute load average at the start of each round, printed with the report. */
+const loadDuringWindows: number[] = [];
+
 async function runWindows(
   label: string,
   run: (entry: Running) => Promise<RunResult>,
@@ -350,6 +392,7 @@ async function runWindows(
   const windows: WindowResult[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) {
     progress(`${label}: round ${round}/${ROUNDS}`);
+    loadDuringWindows.push(loadavg()[0] ?? Number.NaN);
     for (const entry of orderOf(round)) {
       const result = await measured(entry.server, () => run(entry));
       windows.push({ round, kind: entry.server.kind, result });
@@ -434,12 +477,31 @@ function runTable(title: string, unit: string, windows: readonly WindowResult[])
 
 /** kind / partner for each round (adjacent windows, same background load). */
 function pairedRatios(windows: readonly WindowResult[], kind: ServerKind, partner: ServerKind): number[] {
+  return paired(windows, kind, partner, (own, other) => own.perSecond / other.perSecond);
+}
+
+/**
+ * The same comparison read from the servers' own CPU: the partner's CPU per operation over this
+ * server's, per round. Like the throughput ratio, above 1 means cheaper than the partner; unlike it,
+ * it does not depend on which process the scheduler favoured while the window ran (on 2 shared
+ * cores the load generator, the server and everyone else's jobs take turns).
+ */
+function pairedCpuRatios(windows: readonly WindowResult[], kind: ServerKind, partner: ServerKind): number[] {
+  return paired(windows, kind, partner, (own, other) => other.serverCpuUs / own.serverCpuUs);
+}
+
+function paired(
+  windows: readonly WindowResult[],
+  kind: ServerKind,
+  partner: ServerKind,
+  compare: (own: Measured, other: Measured) => number,
+): number[] {
   const at = (k: ServerKind, round: number) => windows.find((w) => w.kind === k && w.round === round);
   const values: number[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) {
     const own = at(kind, round);
     const other = at(partner, round);
-    if (own && other) values.push(own.result.perSecond / other.result.perSecond);
+    if (own && other) values.push(compare(own.result, other.result));
   }
   return values;
 }
@@ -454,6 +516,8 @@ function verdicts(
   const out: Verdict[] = [];
   const paired = (windows: readonly WindowResult[], kind: ServerKind, partner: ServerKind) =>
     median(pairedRatios(windows, kind, partner));
+  const byCpu = (windows: readonly WindowResult[], kind: ServerKind, partner: ServerKind) =>
+    median(pairedCpuRatios(windows, kind, partner));
   const atLeast = (target: string, value: number, floor: number): Verdict => ({
     target: `${target} ≥ ${floor}×`,
     measured: value.toFixed(3),
@@ -462,20 +526,32 @@ function verdicts(
   if (both('supervisor', 'bare')) {
     const toolsRatio = paired(tools, 'supervisor', 'bare');
     const churnRatio = paired(churn, 'supervisor', 'bare');
+    const churnByCpu = byCpu(churn, 'supervisor', 'bare');
     out.push(
       atLeast('supervisor / bare: tools/call in a session', toolsRatio, TOOLS_TARGET),
       atLeast('supervisor / bare: initialize→DELETE churn', churnRatio, CHURN_TARGET),
       atLeast('supervisor / bare: churn, goal', churnRatio, CHURN_GOAL),
-    );
-  }
-  if (both('demo', 'bare-demo')) {
-    out.push(
       atLeast(
-        'demo as `npm start` / bare-demo: tools/call',
-        paired(tools, 'demo', 'bare-demo'),
+        'supervisor / bare, by server CPU: tools/call',
+        byCpu(tools, 'supervisor', 'bare'),
         TOOLS_TARGET,
       ),
-      atLeast('demo as `npm start` / bare-demo: churn', paired(churn, 'demo', 'bare-demo'), CHURN_TARGET),
+      atLeast('supervisor / bare, by server CPU: churn', churnByCpu, CHURN_TARGET),
+      atLeast('supervisor / bare, by server CPU: churn, goal', churnByCpu, CHURN_GOAL),
+    );
+  }
+  for (const kind of ['demo', 'demo-minimal'] as const) {
+    if (!both(kind, 'bare-demo')) continue;
+    const name = kind === 'demo' ? 'demo as `npm start`' : 'demo, every feature off';
+    out.push(
+      atLeast(`${name} / bare-demo: tools/call`, paired(tools, kind, 'bare-demo'), TOOLS_TARGET),
+      atLeast(`${name} / bare-demo: churn`, paired(churn, kind, 'bare-demo'), CHURN_TARGET),
+      atLeast(
+        `${name} / bare-demo, by server CPU: tools/call`,
+        byCpu(tools, kind, 'bare-demo'),
+        TOOLS_TARGET,
+      ),
+      atLeast(`${name} / bare-demo, by server CPU: churn`, byCpu(churn, kind, 'bare-demo'), CHURN_TARGET),
     );
   }
   const demoLogs = logCounts.find((count) => count.kind === 'demo');
@@ -503,6 +579,11 @@ function verdicts(
       atLeast(
         'demo / demo-silent (logging cost): churn',
         paired(churn, 'demo', 'demo-silent'),
+        LOGGING_COST_TARGET,
+      ),
+      atLeast(
+        'demo / demo-silent (logging cost), by server CPU: churn',
+        byCpu(churn, 'demo', 'demo-silent'),
         LOGGING_COST_TARGET,
       ),
     );
@@ -561,12 +642,14 @@ function printReport(
       ['churned sessions per s', churn],
     ] as const) {
       const pairs = pairedRatios(windows, kind, partner);
+      const cpuPairs = pairedCpuRatios(windows, kind, partner);
       ratioRows.push([
         `${kind} / ${partner}: ${label}`,
         (medianOf(windows, kind, perSecond) / medianOf(windows, partner, perSecond)).toFixed(3),
         median(pairs).toFixed(3),
         list(pairs),
         (medianOf(windows, kind, cpu) / medianOf(windows, partner, cpu)).toFixed(3),
+        median(cpuPairs).toFixed(3),
       ]);
     }
   }
@@ -581,10 +664,14 @@ function printReport(
   }
   print(
     table(
-      'Ratios — throughput: ratio of the medians, median of the per-round pairs (the verdict), each pair; server CPU per operation (lower is better)',
-      ['ratio', 'of medians', 'paired median', 'per round', 'server CPU'],
+      'Ratios — throughput: ratio of the medians, median of the per-round pairs (the verdict), each pair; server CPU per operation, own / partner (lower is better); and read as throughput, partner / own CPU per operation, median of the per-round pairs (higher is better, the "by server CPU" verdicts)',
+      ['ratio', 'of medians', 'paired median', 'per round', 'server CPU', 'by CPU, paired'],
       ratioRows,
     ),
+  );
+  print(
+    `   (load average, 1 min, at the start of the rounds: ${Math.min(...loadDuringWindows).toFixed(1)}–` +
+      `${Math.max(...loadDuringWindows).toFixed(1)}, median ${median(loadDuringWindows).toFixed(1)}; 2 cores)`,
   );
   print(
     verdictTable(
@@ -596,7 +683,7 @@ function printReport(
 
 async function main(): Promise<void> {
   const started = now();
-  const [load1, load5] = (await import('node:os')).loadavg();
+  const [load1, load5] = loadavg();
   print(
     `# End-to-end HTTP benchmark — node ${process.version}, ${process.arch}, compiled JavaScript, ` +
       `servers: ${SERVERS.join(', ')}; load average at start ${load1?.toFixed(1)} / ${load5?.toFixed(1)}`,
@@ -621,7 +708,7 @@ async function main(): Promise<void> {
   const heaps: HeapResult[] = [];
   for (const kind of SERVERS) if (kind === 'bare' || kind === 'supervisor') heaps.push(await runHeap(kind));
   printReport(tools, churn, leftover, heaps, logCounts);
-  const [endLoad1] = (await import('node:os')).loadavg();
+  const [endLoad1] = loadavg();
   print(
     `\nTotal bench time: ${(msSince(started) / 1000).toFixed(1)} s; load average at end ${endLoad1?.toFixed(1)}`,
   );

@@ -16,6 +16,12 @@ import { createModernDemoServer } from './modern-tools.js';
 import { createDemoServer } from './tools.js';
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
+/** `MODERN`, `METRICS`, `LIVE_VIEW`: `off` leaves a feature out (bench:http measures what each costs). */
+const enabled = (name: string): boolean => env(name, 'on') !== 'off';
+
+/** The path of a request target; the MCP endpoint's own target is recognised without building a URL. */
+const pathOf = (target: string): string =>
+  target === '/mcp' || target.startsWith('/mcp?') ? '/mcp' : new URL(target, 'http://localhost').pathname;
 
 export interface DemoOptions {
   /** XState inspection observer for the supervisor and every session (see inspect.ts). */
@@ -35,34 +41,36 @@ export async function startDemo(options: DemoOptions = {}): Promise<{ origin: st
       : undefined,
   );
 
+  const hibernateAfter = env('HIBERNATE_AFTER', '20s');
   const supervisor = createSessionSupervisor({
     createServer: createDemoServer,
     // Both eras on /mcp: 2025 clients get supervised sessions, 2026-07-28 clients the v2 handler.
-    modern: createMcpHandler(createModernDemoServer, { legacy: 'reject' }),
+    ...(enabled('MODERN') ? { modern: createMcpHandler(createModernDemoServer, { legacy: 'reject' }) } : {}),
     maxSessions: Number(env('MAX_SESSIONS', '100')),
     idleTimeout: env('IDLE_TIMEOUT', '60s'),
     initTimeout: env('INIT_TIMEOUT', '10s'),
     // Idle sessions with nothing open keep ~1 KB after this; their server is rebuilt on the next request.
-    hibernateAfter: env('HIBERNATE_AFTER', '20s'),
+    ...(hibernateAfter === 'off' ? {} : { hibernateAfter }),
     logger,
     ...(options.inspect ? { inspect: options.inspect } : {}),
     // DNS-rebinding protection: only loopback host names, since that is where the demo listens.
     allowedHosts: host === '127.0.0.1' || host === 'localhost' ? LOOPBACK_HOSTS : undefined,
   });
 
-  const { registry } = createSupervisorMetrics(supervisor);
-  const scrapeMetrics = metricsHandler(registry);
+  const scrapeMetrics = enabled('METRICS')
+    ? metricsHandler(createSupervisorMetrics(supervisor).registry)
+    : undefined;
   // Refuses peers that are not on loopback and non-loopback Host names, wherever the demo listens.
-  const liveView = createLiveView(supervisor, { basePath: '/live' });
+  const liveView = enabled('LIVE_VIEW') ? createLiveView(supervisor, { basePath: '/live' }) : undefined;
 
   const server = http.createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = pathOf(req.url ?? '/');
     if (path === '/mcp') {
       void supervisor.handleRequest(req, res);
       return;
     }
-    if (liveView(req, res)) return;
-    if (path === '/metrics' && req.method === 'GET') {
+    if (liveView?.(req, res)) return;
+    if (scrapeMetrics && path === '/metrics' && req.method === 'GET') {
       void scrapeMetrics(req, res);
       return;
     }
@@ -94,7 +102,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<{ origin: st
     stopping = true;
     logger.info({ signal }, 'shutting down: draining sessions');
     await supervisor.shutdown({ grace: env('SHUTDOWN_GRACE', '10s') });
-    liveView.close();
+    liveView?.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await options.afterStop?.();
