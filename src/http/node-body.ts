@@ -30,7 +30,9 @@ export function readIncomingBody(req: IncomingMessage, limitBytes: number): Prom
     };
     const onEnd = () => {
       cleanup();
-      resolve(Buffer.concat(chunks, total).toString('utf8'));
+      // A JSON-RPC message usually arrives as one chunk: decoded where it lies, not copied first.
+      const only = chunks.length === 1 ? chunks[0] : undefined;
+      resolve((only ?? Buffer.concat(chunks, total)).toString('utf8'));
     };
     const onError = (error: Error) => {
       cleanup();

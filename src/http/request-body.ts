@@ -6,6 +6,8 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** `application/json`, with or without parameters, compared as a media type (not a substring). */
 export function isJsonContentType(value: string | null): boolean {
   if (value === null) return false;
+  // What every MCP client sends: answered without splitting, trimming and lower-casing a copy.
+  if (value === 'application/json') return true;
   const mediaType = value.split(';', 1)[0]?.trim().toLowerCase();
   return mediaType === 'application/json';
 }

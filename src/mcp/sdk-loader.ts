@@ -105,13 +105,33 @@ export const sdkNotInstalled = (): SupervisorError<'sdk-not-installed'> =>
  * ```
  */
 export async function sdkForServer(server: unknown): Promise<ServerSdk> {
-  const [modern, legacy] = await Promise.all([loadV2(), loadV1()]);
+  // Once both loads have settled, each session's server is matched without awaiting them again
+  // (a Promise.all and its hops per session, before the session's `initialize` can be served).
+  if (loaded === undefined) {
+    const [modern, legacy] = await Promise.all([loadV2(), loadV1()]);
+    loaded = { modern, legacy };
+  }
+  return pickSdk(server, loaded.modern, loaded.legacy);
+}
+
+/** Both SDKs as loaded (`undefined`: not installed), once both loads have settled. */
+let loaded: { readonly modern: SdkModule | undefined; readonly legacy: SdkModule | undefined } | undefined;
+
+function pickSdk(server: unknown, modern: SdkModule | undefined, legacy: SdkModule | undefined): ServerSdk {
   for (const sdk of [modern, legacy]) {
     if (sdk?.serverClasses.some((type) => server instanceof type)) return sdk;
   }
   const fallback = legacy ?? modern;
   if (fallback === undefined) throw sdkNotInstalled();
   return fallback;
+}
+
+/**
+ * The SDK that made `server`, without a promise when both SDKs' loads have already settled (every
+ * session after the first); `undefined` before that, when {@link sdkForServer} must be awaited.
+ */
+export function loadedSdkForServer(server: unknown): ServerSdk | undefined {
+  return loaded === undefined ? undefined : pickSdk(server, loaded.modern, loaded.legacy);
 }
 
 /** SDK v2's own era classifier, `isLegacyRequest`; throws `missing-peer-dependency` naming v2 when missing. */

@@ -1,6 +1,6 @@
 import type { SupervisedSession } from '../session.js';
 import { BoundedEventStore } from './event-store.js';
-import { sdkForServer } from './sdk-loader.js';
+import { loadedSdkForServer, sdkForServer } from './sdk-loader.js';
 import type { SessionHttpTransport } from './sdk-types.js';
 
 /**
@@ -35,7 +35,7 @@ export async function connectSessionTransport(
   server: McpServerLike,
   options: SessionTransportOptions,
 ): Promise<SessionHttpTransport> {
-  const { Transport } = await sdkForServer(server);
+  const { Transport } = loadedSdkForServer(server) ?? (await sdkForServer(server));
   const eventStore =
     options.maxEventsPerSession === undefined
       ? undefined
