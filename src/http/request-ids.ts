@@ -53,9 +53,10 @@ function duplicateId(id: RequestId): SupervisorError<'invalid-request'> {
  * ```
  */
 export function withRequestIds(session: object, body: unknown, begin: () => () => void): () => void {
+  if (!Array.isArray(body)) return withRequestId(session, requestId(body), begin);
   const claimed = new Map<string, RequestId>();
   let ids = inFlight.get(session);
-  for (const message of Array.isArray(body) ? body : [body]) {
+  for (const message of body) {
     const id = requestId(message);
     if (id === undefined) continue;
     const key = keyOf(id);
@@ -82,6 +83,37 @@ export function withRequestIds(session: object, body: unknown, begin: () => () =
     if (settled) return;
     settled = true;
     for (const key of keys) held.delete(key);
+    settleCount();
+  };
+}
+
+/**
+ * {@link withRequestIds} for one message, what nearly every request carries: no batch bookkeeping
+ * (a Map of claims, an array of keys) for the one id, or for none (a notification, GET, DELETE).
+ */
+function withRequestId(session: object, id: RequestId | undefined, begin: () => () => void): () => void {
+  if (id === undefined) return begin();
+  const key = keyOf(id);
+  let ids = inFlight.get(session);
+  if (ids?.has(key)) throw duplicateId(id);
+  if (ids === undefined) {
+    ids = new Map();
+    inFlight.set(session, ids);
+  }
+  ids.set(key, id);
+  const held = ids;
+  let settleCount: () => void;
+  try {
+    settleCount = begin();
+  } catch (error) {
+    held.delete(key);
+    throw error;
+  }
+  let settled = false;
+  return () => {
+    if (settled) return;
+    settled = true;
+    held.delete(key);
     settleCount();
   };
 }
