@@ -3,6 +3,7 @@ import type { Logger } from '../logging.js';
 import { claimedModernRevision, namesModernRevision } from '../mcp/protocol-versions.js';
 import type { AuthInfo } from '../mcp/sdk-types.js';
 import type { RequestExtras } from './dispatch.js';
+import { isPlainLegacyPost } from './era-shortcut.js';
 import { errorResponse, internalErrorResponse } from './error-response.js';
 import { authenticateRequest, checkMethodAndHost, type GateOptions, readJsonBody } from './request-gate.js';
 
@@ -100,7 +101,8 @@ function refusedModernMethod(request: Request, parsedBody: unknown): string | un
  * A GET or a DELETE is not asked: the classifier's first rule sends every method but POST to the
  * legacy leg (its `http-method` reason), before it looks at a header or a body. Asking it anyway
  * costs three promise hops and a header read per request on the churn path (DELETE) and on every
- * SSE stream (GET), for an answer known in advance.
+ * SSE stream (GET), for an answer known in advance. Nor is a plain 2025-era POST (`era-shortcut.ts`),
+ * which the classifier would also send to the sessions, after two failed zod parses.
  */
 export function createEraRouter(
   options: EraRouterOptions,
@@ -120,7 +122,10 @@ export function createEraRouter(
       const principal = authenticating instanceof Promise ? await authenticating : authenticating;
       const isPost = request.method === 'POST';
       if (isPost) parsedBody = await readJsonBody(request, extras, gate);
-      const isLegacy = !isPost || (await classify(request, parsedBody));
+      const isLegacy =
+        !isPost ||
+        isPlainLegacyPost(parsedBody, request.headers.get('mcp-protocol-version')) ||
+        (await classify(request, parsedBody));
       if (isLegacy) {
         // Object.assign, not a spread followed by new keys (a hidden class per request on Node 20).
         const legacyExtras: RequestExtras = Object.assign({}, extras, { authenticated: { principal } });
