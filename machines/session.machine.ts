@@ -1,4 +1,4 @@
-import { and, assign, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 
 /**
  * Why a session ended. Carried from `expired` into the final output and into
@@ -56,7 +56,11 @@ export interface SessionMachineContext extends SessionMachineInput {
    * (each edge and `CLOSE` carries the total); the session's output and logs use the runtime's count.
    */
   requests: number;
-  prepared: boolean;
+  /**
+   * When the handshake completed (`INITIALIZED`), `undefined` before: a session that ends without
+   * one may never have had a server to release.
+   */
+  initializedAt: number | undefined;
   reason: SessionEndReason | undefined;
   endedAt: number | undefined;
   /** Set when resources were not released before `disposeTimeout` or release failed. */
@@ -87,8 +91,6 @@ export type SessionEvent =
   | { type: 'STREAM.OPEN'; at: number }
   | { type: 'STREAM.CLOSE'; at: number }
   | { type: 'CLOSE'; reason: SessionEndReason; at: number; requests?: number }
-  /** The runtime built the MCP server (and connected its transport). */
-  | { type: 'PREPARED' }
   /** Building failed at `at` (clock time): the session ends then, with reason `failed`. */
   | { type: 'PREPARE.FAILED'; at?: number; error?: unknown }
   /** The runtime released every resource of the ended session. */
@@ -122,12 +124,13 @@ const session = setup({
   },
   actions: {
     notifyEntered: (_args, _params: { state: SessionStateName }) => {},
-    /** Starts building the server; the runtime answers `PREPARED` or `PREPARE.FAILED`. */
+    /**
+     * Starts building the server. Success is not news to the machine: the runtime lets the handshake
+     * run once the server is built, and `INITIALIZED` follows it. A failure is (`PREPARE.FAILED`).
+     */
     prepareServer: () => {},
     /** Starts releasing the resources; the runtime answers `RELEASED` or `RELEASE.FAILED`. */
     releaseServer: () => {},
-    /** Runs once the machine has recorded the server as built, so `INITIALIZED` is accepted from then on. */
-    notifyPrepared: () => {},
     startRequest: assign(({ context, event }) => ({
       requestsInFlight: context.requestsInFlight + 1,
       requests: requestsAfterStart(context, event),
@@ -146,10 +149,10 @@ const session = setup({
       openStreams: Math.max(0, context.openStreams - 1),
       lastActivityAt: 'at' in event ? event.at : context.lastActivityAt,
     })),
-    touch: assign(({ context, event }) => ({
-      lastActivityAt: 'at' in event ? event.at : context.lastActivityAt,
-    })),
-    markPrepared: assign({ prepared: true }),
+    completeHandshake: assign(({ context, event }) => {
+      const at = 'at' in event ? event.at : context.lastActivityAt;
+      return { lastActivityAt: at, initializedAt: at };
+    }),
     endBecauseClosed: assign(({ context, event }) =>
       event.type === 'CLOSE'
         ? { reason: event.reason, endedAt: event.at, requests: requestsReported(context, event) }
@@ -177,8 +180,6 @@ const session = setup({
     hibernate: () => {},
   },
   guards: {
-    isPrepared: ({ context }) => context.prepared,
-    notPrepared: ({ context }) => !context.prepared,
     isBusy: ({ context }) => isBusy(context),
     hasRequestInFlight: ({ context }) => context.requestsInFlight > 0,
     hasOpenStream: ({ context }) => context.openStreams > 0,
@@ -216,7 +217,7 @@ const initialContext = ({ input }: { input: SessionMachineInput }): SessionMachi
   requestsInFlight: 0,
   openStreams: 0,
   requests: 0,
-  prepared: false,
+  initializedAt: undefined,
   reason: undefined,
   endedAt: undefined,
   releaseIncomplete: false,
@@ -236,16 +237,11 @@ const created = session.createStateConfig({
     initTimeout: { target: '#session.expired', actions: 'endBecauseInitTimedOut' },
   },
   on: {
-    PREPARED: { guard: 'notPrepared', actions: ['markPrepared', 'notifyPrepared'] },
-    'PREPARE.FAILED': {
-      guard: 'notPrepared',
-      target: '#session.expired',
-      actions: 'endBecausePreparationFailed',
-    },
-    // Ignored until prepared: a handshake cannot have completed without its server.
+    'PREPARE.FAILED': { target: '#session.expired', actions: 'endBecausePreparationFailed' },
+    // The runtime reports a handshake only once the server it ran on was built.
     INITIALIZED: [
-      { guard: and(['isPrepared', 'isBusy']), target: 'active', actions: 'touch' },
-      { guard: 'isPrepared', target: 'idle', actions: 'touch' },
+      { guard: 'isBusy', target: 'active', actions: 'completeHandshake' },
+      { target: 'idle', actions: 'completeHandshake' },
     ],
     'REQUEST.START': { actions: 'startRequest' },
     'REQUEST.END': { guard: 'hasRequestInFlight', actions: 'endRequest' },
@@ -349,15 +345,15 @@ const disposed = session.createStateConfig({
  * `STREAM.OPEN`/`STREAM.CLOSE`) move the session between `active` and `idle`. Every timeout is a
  * delayed transition on a named delay read from context. Building and releasing the MCP server is
  * work the runtime does when the entry actions `prepareServer` / `releaseServer` ask for it; it
- * reports back with `PREPARED` / `PREPARE.FAILED` and `RELEASED` / `RELEASE.FAILED` (no child actor
- * per session). The entry action `notifyEntered` is how the runtime learns of each state.
+ * reports back with `PREPARE.FAILED` (a built server is not news: the handshake, `INITIALIZED`, can
+ * only run on it) and `RELEASED` / `RELEASE.FAILED` (no child actor per session). The entry action `notifyEntered` is how the runtime learns of each state.
  *
  * Sessions without a `maxLifetime` run {@link sessionMachineWithoutLifetime}, the same chart
  * without the lifetime timer, so they never arm a timer that cannot fire.
  *
  * @example
  * ```ts
- * const actor = createActor(sessionMachine.provide({ actions: { prepareServer: ({ self }) => self.send({ type: 'PREPARED' }) } }), { input });
+ * const actor = createActor(sessionMachine.provide({ actions: { releaseServer: ({ self }) => self.send({ type: 'RELEASED' }) } }), { input });
  * ```
  */
 export const sessionMachine = session.createMachine({

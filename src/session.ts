@@ -244,6 +244,8 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
 
   /** Reports that the `initialize` handshake completed; ignored until {@link ready} has resolved. */
   markInitialized(): void {
+    // A handshake cannot have completed on a server that was not built yet.
+    if (!this.prepared) return;
     this.actor.send({ type: 'INITIALIZED', at: this.host.now() });
   }
 
@@ -263,8 +265,8 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   }
 
   /**
-   * @internal Called by the runtime once the machine has recorded the server as built (not when the
-   * factory resolves): whoever awaits {@link ready} may call {@link markInitialized} at once.
+   * @internal Called by the runtime once the server is built and connected: whoever awaits
+   * {@link ready} may call {@link markInitialized} at once.
    */
   settlePrepared(): void {
     this.prepared = true;

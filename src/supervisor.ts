@@ -171,7 +171,6 @@ export class SessionSupervisor<TServer = unknown> {
       actions: {
         notifyEntered: ({ event, self, context }: ActionArgs, { state }: { state: SessionStateName }) =>
           this.sessionEntered(handleOf(self), context, state, event.type),
-        notifyPrepared: ({ self }: ActionArgs) => handleOf(self)?.settlePrepared(),
         prepareServer: ({ self }: ActionArgs) => {
           const session = handleOf(self);
           if (session) this.servers.prepare(session, self);

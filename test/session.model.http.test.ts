@@ -113,7 +113,7 @@ const IO_GUARD_MS = 5_000;
  * more).
  */
 const NOT_REACHABLE_OVER_HTTP: Readonly<Record<string, string>> = {
-  'session.live.created INITIALIZED #1 [isPrepared] → session.live.idle':
+  'session.live.created INITIALIZED #1 → session.live.idle':
     'the dispatcher marks a session initialized before the initialize answer is delivered: it is busy',
   'session.live.created REQUEST.END #0 [hasRequestInFlight] → (no target)':
     'the only request a created session can have is its initialize, still in flight at INITIALIZED',

@@ -113,6 +113,27 @@ describe('opening a session (original: createSession(server, metadata?))', () =>
 
     expect(session.state).toBe('idle');
   });
+
+  it('ignores markInitialized() before the server is built: no handshake ran on it', async () => {
+    const { supervisor } = supervise();
+    const session = supervisor.open();
+
+    session.markInitialized();
+    await session.ready();
+
+    expect(session.state).toBe('created');
+  });
+
+  it('still completes a later handshake after an early markInitialized() was ignored', async () => {
+    const { supervisor } = supervise();
+    const session = supervisor.open();
+    session.markInitialized();
+
+    await session.ready();
+    session.markInitialized();
+
+    expect(session.state).toBe('idle');
+  });
 });
 
 describe('capacity (original: throws "Maximum number of sessions (N) reached. Please try again later.")', () => {

@@ -21,7 +21,7 @@ export const INSPECTED_CONTEXT_KEYS: ReadonlySet<string> = new Set([
   'requestsInFlight',
   'openStreams',
   'requests',
-  'prepared',
+  'initializedAt',
   'reason',
   'endedAt',
   'releaseIncomplete',

@@ -18,8 +18,8 @@ export interface ServerLifecycleHooks<TServer> {
 
 /**
  * Building and releasing each session's server, outside its machine: the machine's entry actions
- * `prepareServer` / `releaseServer` start the work here, and it reports back with `PREPARED` /
- * `PREPARE.FAILED` and `RELEASED` / `RELEASE.FAILED`. No child actor, no AbortController per
+ * `prepareServer` / `releaseServer` start the work here, and it reports back with `PREPARE.FAILED`
+ * and `RELEASED` / `RELEASE.FAILED` (a built server resolves `ready()`). No child actor, no AbortController per
  * session (an invoked promise actor cost ~75 µs per session for the two); the deadlines stay the
  * machine's own `after` timers (`initTimeout`, `disposeTimeout`).
  */
@@ -30,7 +30,8 @@ export class ServerLifecycle<TServer> {
   prepare(session: SupervisedSession<TServer>, self: AnyActorRef): void {
     this.build(session).then(
       () => {
-        if (session.isLive) self.send({ type: 'PREPARED' });
+        // Not news to the machine: the handshake (`INITIALIZED`) can only run once `ready()` resolved.
+        if (session.isLive) session.settlePrepared();
       },
       (error: unknown) => {
         if (session.isLive) self.send({ type: 'PREPARE.FAILED', at: this.hooks.now(), error });
@@ -94,7 +95,7 @@ export class ServerLifecycle<TServer> {
       this.releaseLate(session, server);
       return;
     }
-    // `ready()` resolves when the machine takes the `PREPARED` report (notifyPrepared).
+    // `ready()` resolves in `prepare` (or `rebuild`), once this has returned.
     session.server = server;
   }
 

@@ -53,7 +53,7 @@ export const MUTATIONS: readonly Mutation[] = [
     kind: 'guard',
     file: 'machines/session.machine.ts',
     description: 'the last request ending makes the session idle although a counted stream is open',
-    find: 'context.requestsInFlight === 1 && !isBusy({ ...context, requestsInFlight: 0 }),',
+    find: 'context.requestsInFlight === 1 && !(context.streamsCountAsActivity && context.openStreams > 0),',
     replace: 'context.requestsInFlight === 1,',
   },
   {
@@ -65,12 +65,12 @@ export const MUTATIONS: readonly Mutation[] = [
     replace: 'streamsCountAsActivity: () => true,',
   },
   {
-    id: 'initialized-before-prepared',
-    kind: 'guard',
+    id: 'busy-handshake-goes-idle',
+    kind: 'transition',
     file: 'machines/session.machine.ts',
-    description: 'the handshake is accepted before the server is built',
-    find: 'isPrepared: ({ context }) => context.prepared,',
-    replace: 'isPrepared: () => true,',
+    description: 'a session busy at its handshake goes idle (and starts its idle timer)',
+    find: "{ guard: 'isBusy', target: 'active', actions: 'completeHandshake' },",
+    replace: "{ guard: 'isBusy', target: 'idle', actions: 'completeHandshake' },",
   },
   {
     id: 'request-counted-twice',

@@ -364,34 +364,57 @@ function firstTimers(snapshot: SessionSnapshot): Set<string> {
 /** A machine event as traversal produces it: runtime events carry `at`, actor results a payload. */
 type StampedEvent = EventObject & { readonly at?: number; readonly [payload: string]: unknown };
 
-/** The context fields the traversal reads; a machine without one of them reads as zero/false. */
+/** The context fields the traversal reads; a machine without one of them reads as zero/none. */
 interface CountsOf {
   readonly requestsInFlight: number;
   readonly openStreams: number;
-  readonly prepared: boolean;
+  /** Whether the session had its handshake, so a server it could fail to release. */
+  readonly initialized: boolean;
 }
 
 const countsOf = (snapshot: SessionSnapshot): CountsOf => {
-  const context = snapshot.context as Partial<CountsOf>;
+  const context = snapshot.context as Partial<SessionSnapshot['context']>;
   return {
     requestsInFlight: context.requestsInFlight ?? 0,
     openStreams: context.openStreams ?? 0,
-    prepared: context.prepared ?? false,
+    initialized: context.initializedAt !== undefined,
   };
 };
+
+/**
+ * The runtime's report that a session's server was built. The machine takes no event for it (the
+ * handshake can only run on a built server), so it is a no-op for the machine; the oracle and the
+ * runtimes under test settle the build with it.
+ */
+const SERVER_BUILT: StampedEvent = { type: 'server.built' };
+
+const isBuildDone = (action: ModelAction): boolean =>
+  action.kind === 'settle' && action.actor === 'prepare' && action.outcome === 'done';
+
+/**
+ * A machine path as the runtime performs it: the build settles right before the first handshake
+ * (a runtime only reports `INITIALIZED` once its server exists), unless the path settled it itself.
+ */
+function withBuildBeforeHandshake(events: readonly StampedEvent[]): StampedEvent[] {
+  const built = events.some((event) => event.type === SERVER_BUILT.type);
+  const first = events.findIndex((event) => actOf(event).kind === 'initialized');
+  if (built || first < 0) return [...events];
+  return [...events.slice(0, first), SERVER_BUILT, ...events.slice(first)];
+}
 
 /**
  * The concrete events the runtime can produce in `snapshot` and the machine does not ignore.
  */
 function feasibleEvents(snapshot: SessionSnapshot, bounds: TraversalBounds): SessionEvent[] {
-  const { requestsInFlight, openStreams, prepared } = countsOf(snapshot);
+  const { requestsInFlight, openStreams, initialized } = countsOf(snapshot);
   const busy = requestsInFlight + openStreams;
   const first = firstTimers(snapshot);
-  // A session that ended before its server was built holds nothing: releasing it cannot fail or
-  // overrun its deadline.
+  // Paths from the machine build the server right before the handshake (see
+  // withBuildBeforeHandshake), so one that ended before it holds nothing: releasing it cannot fail
+  // or overrun its deadline. Spec paths build it earlier too.
   const feasible = (event: StampedEvent): boolean => {
     const timer = timersByEventType.get(event.type);
-    if (timer) return first.has(event.type) && (prepared || timer.delay !== 'disposeTimeout');
+    if (timer) return first.has(event.type) && (initialized || timer.delay !== 'disposeTimeout');
     const act = actOf(event);
     switch (act.kind) {
       case 'request-start':
@@ -403,9 +426,10 @@ function feasibleEvents(snapshot: SessionSnapshot, bounds: TraversalBounds): Ses
       case 'stream-close':
         return openStreams > 0;
       case 'settle':
-        // `prepare` settles once; a release can only fail if there was something to release.
-        if (act.actor === 'prepare') return !prepared;
-        return act.outcome === 'done' || prepared;
+        // `prepare` reports only a failure, before the handshake; a release can only fail if
+        // there was something to release.
+        if (act.actor === 'prepare') return !initialized;
+        return act.outcome === 'done' || initialized;
       default:
         return true;
     }
@@ -435,9 +459,9 @@ const isLive = (state: LifecycleState): boolean =>
 function serializeState(snapshot: SessionSnapshot): string {
   const { context } = snapshot;
   const state = stateNameOf(snapshot.value);
-  const { requestsInFlight, openStreams, prepared } = countsOf(snapshot);
+  const { requestsInFlight, openStreams, initialized } = countsOf(snapshot);
   if (!isLive(state)) return JSON.stringify([state, context.reason, context.releaseIncomplete]);
-  return JSON.stringify([state, prepared, requestsInFlight, openStreams]);
+  return JSON.stringify([state, initialized, requestsInFlight, openStreams]);
 }
 
 /**
@@ -631,6 +655,10 @@ function eventsOfActions(
   let [snapshot] = initialTransition(variant.machine, variant.input);
   const events: StampedEvent[] = [];
   for (const action of actions) {
+    if (isBuildDone(action)) {
+      events.push(SERVER_BUILT);
+      continue;
+    }
     const wanted = JSON.stringify(action);
     const event = (feasibleEvents(snapshot, UNBOUNDED) as StampedEvent[]).find(
       (candidate) => JSON.stringify(actOf(candidate)) === wanted,
@@ -674,7 +702,7 @@ function generate(
           ? getShortestPaths(variant.machine, options)
           : getSimplePaths(variant.machine, options);
       for (const path of graphPaths) {
-        const events = [...start.events, ...eventsOf(path)];
+        const events = withBuildBeforeHandshake([...start.events, ...eventsOf(path)]);
         add(variant, generator, events.map(actOf), events);
       }
     }
