@@ -23,13 +23,10 @@ export interface SupervisorMachineInput {
 export interface SupervisorMachineContext extends SupervisorMachineInput {
   /** Sessions holding a slot (created, active or idle): admitted and not yet ended. O(1) to read. */
   live: number;
-  /** Sessions that ended and are still releasing their resources. */
-  releasing: number;
   admitted: number;
   rejected: number;
   /** Sessions that reached `expired`, by reason. */
   ended: EndCounts;
-  disposed: number;
   /** Grace period of the drain in progress (ms). */
   grace: number;
 }
@@ -48,8 +45,11 @@ export type SupervisorEvent =
     }
   /** A session left the live states (it reached `expired`): its slot is free. */
   | { type: 'SESSION.ENDED'; sessionId: string; reason: SessionEndReason }
-  /** A session was disposed: it is forgotten. */
-  | { type: 'SESSION.DISPOSED'; sessionId: string }
+  /**
+   * Every ended session has released its resources: the runtime's answer to `awaitReleases`, the
+   * last step of a drain. Disposals are no admission news, so the supervisor hears of them only here.
+   */
+  | { type: 'SESSIONS.RELEASED' }
   | { type: 'SHUTDOWN'; grace: number };
 
 const emptyEnds = (): EndCounts => ({
@@ -78,8 +78,9 @@ const emptyEnds = (): EndCounts => ({
  *
  * Sessions are not children of this actor (xstate's children bookkeeping is O(n) per spawn); the
  * runtime starts each as its own actor in `startSession`. It hears only what admission needs:
- * `SESSION.ENDED` when a session frees its slot and `SESSION.DISPOSED` when it is gone; moves
- * between `active` and `idle` stay in the session's own actor (the runtime keeps those counts).
+ * `SESSION.ENDED` when a session frees its slot. Moves between `active` and `idle` and each
+ * disposal stay in the session's own actor (the runtime keeps those counts); a drain, once no
+ * session is live, asks the runtime to report when every release is done (`awaitReleases`).
  *
  * @example
  * ```ts
@@ -101,21 +102,17 @@ export const supervisorMachine = setup({
     /** Ends every session that has no request in flight (open streams do not hold a drain). */
     retireSettledSessions: () => {},
     retireAllSessions: () => {},
-    forgetSession: (_args, _params: { sessionId: string }) => {},
+    /** Reports `SESSIONS.RELEASED` once no ended session is still releasing (at once if none is). */
+    awaitReleases: () => {},
     reserveSlot: assign(({ context }) => ({ admitted: context.admitted + 1, live: context.live + 1 })),
     countRejection: assign(({ context }) => ({ rejected: context.rejected + 1 })),
     recordEnd: assign(({ context, event }) => {
       if (event.type !== 'SESSION.ENDED') return {};
       return {
         live: context.live - 1,
-        releasing: context.releasing + 1,
         ended: { ...context.ended, [event.reason]: context.ended[event.reason] + 1 },
       };
     }),
-    recordDisposal: assign(({ context }) => ({
-      releasing: context.releasing - 1,
-      disposed: context.disposed + 1,
-    })),
     setGrace: assign(({ event }) => (event.type === 'SHUTDOWN' ? { grace: event.grace } : {})),
   },
   guards: {
@@ -129,7 +126,7 @@ export const supervisorMachine = setup({
       context.whenFull === 'evict-idle-lru' && event.type === 'ADMIT' && (event.idleSessions ?? 0) > 0,
     canEvictStreamsOnly: ({ context, event }) =>
       context.whenFull === 'evict-idle-lru' && event.type === 'ADMIT' && (event.streamsOnlySessions ?? 0) > 0,
-    noSessionsLeft: ({ context }) => context.live + context.releasing === 0,
+    noLiveSessions: ({ context }) => context.live === 0,
   },
   delays: {
     shutdownGrace: ({ context }) => context.grace,
@@ -139,22 +136,14 @@ export const supervisorMachine = setup({
   context: ({ input }) => ({
     ...input,
     live: 0,
-    releasing: 0,
     admitted: 0,
     rejected: 0,
     ended: emptyEnds(),
-    disposed: 0,
     grace: 0,
   }),
   initial: 'running',
   on: {
     'SESSION.ENDED': { actions: 'recordEnd' },
-    'SESSION.DISPOSED': {
-      actions: [
-        'recordDisposal',
-        { type: 'forgetSession', params: ({ event }) => ({ sessionId: event.sessionId }) },
-      ],
-    },
   },
   states: {
     running: {
@@ -207,9 +196,19 @@ export const supervisorMachine = setup({
         SHUTDOWN: { target: 'draining', actions: 'setGrace' },
       },
     },
+    /** `retiring` until no session is live, then `releasing` until every ended one released. */
     draining: {
       entry: 'retireSettledSessions',
-      always: { guard: 'noSessionsLeft', target: 'stopped' },
+      initial: 'retiring',
+      states: {
+        retiring: {
+          always: { guard: 'noLiveSessions', target: 'releasing' },
+        },
+        releasing: {
+          entry: 'awaitReleases',
+          on: { 'SESSIONS.RELEASED': { target: '#supervisor.stopped' } },
+        },
+      },
       after: {
         shutdownGrace: { actions: 'retireAllSessions' },
       },

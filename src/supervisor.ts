@@ -99,6 +99,8 @@ export class SessionSupervisor<TServer = unknown> {
   protected readonly borrowedServers = new WeakSet<object>();
   /** Refusals after the supervisor actor has stopped, when it can no longer count them itself. */
   private rejectedAfterStop = 0;
+  /** Set by the drain's `awaitReleases`: the last disposal is then reported to the supervisor actor. */
+  private awaitingReleases = false;
 
   constructor(options: SessionSupervisorOptions<TServer> = {}) {
     this.options = resolveCoreOptions(options);
@@ -221,9 +223,9 @@ export class SessionSupervisor<TServer = unknown> {
         },
         retireSettledSessions: () => this.drain.begin(table.registry.live()),
         retireAllSessions: () => this.drain.retireAll(table.registry.live()),
-        forgetSession: (_, { sessionId }) => {
-          const session = table.get(sessionId);
-          if (session) table.registry.remove(session);
+        awaitReleases: ({ self }) => {
+          this.awaitingReleases = true;
+          if (table.counts.expired === 0) self.send({ type: 'SESSIONS.RELEASED' });
         },
       },
     });
@@ -337,7 +339,8 @@ export class SessionSupervisor<TServer = unknown> {
   get phase(): 'running' | 'draining' | 'stopped' {
     const snapshot = this.actor.getSnapshot();
     if (snapshot.status !== 'active') return 'stopped';
-    return snapshot.value as 'running' | 'draining';
+    // `draining` has two steps (retiring, then releasing); the phase is the same for both.
+    return snapshot.value === 'running' ? 'running' : 'draining';
   }
 
   getStatistics(): SupervisorStatistics {
@@ -349,7 +352,7 @@ export class SessionSupervisor<TServer = unknown> {
       admitted: context.admitted,
       rejected: context.rejected + this.rejectedAfterStop,
       ended: context.ended,
-      disposed: context.disposed,
+      disposed: table.disposed,
       byState: table.counts,
       requestsInFlight: table.inFlight,
       maxSessions: this.options.maxSessions,
@@ -472,7 +475,9 @@ export class SessionSupervisor<TServer = unknown> {
     if (to === 'expired') {
       this.actor.send({ type: 'SESSION.ENDED', sessionId: session.id, reason: context.reason ?? 'failed' });
     } else if (to === 'disposed') {
-      this.actor.send({ type: 'SESSION.DISPOSED', sessionId: session.id });
+      // Disposals are no admission news: a running supervisor actor never hears of them.
+      if (this.awaitingReleases && this.table.counts.expired === 0)
+        this.actor.send({ type: 'SESSIONS.RELEASED' });
     } else if (to === 'idle') {
       this.drain.retireIfSettled(session);
     }

@@ -21,7 +21,8 @@ import { SessionSupervisor, type SupervisorStatistics } from '../src/supervisor.
 
 // The oracle is the spec's lifecycle table (SPEC.md), not the machine under test.
 const SPEC_SESSION_STATES = ['created', 'active', 'idle', 'expired', 'disposed'];
-const SPEC_SUPERVISOR_STATES = ['running', 'draining', 'stopped'];
+/** The phases, and the two steps of a drain: retiring the live sessions, then awaiting their releases. */
+const SPEC_SUPERVISOR_STATES = ['running', 'draining', 'retiring', 'releasing', 'stopped'];
 
 const keys = (chart: { states: readonly { key: string }[] }) => chart.states.map((state) => state.key);
 const labels = (chart: { transitions: readonly { label: string }[] }) =>
@@ -146,7 +147,9 @@ describe('a reported move lands on the arrow it took', () => {
     expect(charts.supervisorTransitions('running', 'draining')).toEqual(['supervisor.running:SHUTDOWN:0']);
     expect(charts.supervisorTransitions('running', 'stopped')).toEqual([
       'supervisor.running:SHUTDOWN:0',
-      'supervisor.draining::0',
+      'supervisor.draining:initial',
+      'supervisor.draining.retiring::0',
+      'supervisor.draining.releasing:SESSIONS.RELEASED:0',
     ]);
   });
 
@@ -248,6 +251,8 @@ describe('counts on the states', () => {
     expect(liveCharts().supervisorCounts(stats)).toEqual({
       'supervisor.running': 0,
       'supervisor.draining': 1,
+      'supervisor.draining.retiring': 0,
+      'supervisor.draining.releasing': 0,
       'supervisor.stopped': 0,
     });
   });

@@ -234,7 +234,13 @@ describe.skipIf(skipBrowser)('the live view in headless Chromium', () => {
       expect.arrayContaining(['created', 'active', 'idle', 'expired', 'disposed']),
     );
     expect(sessionStates.map(([id]) => id)).toEqual(charts.session.states.map((state) => state.id));
-    expect((await drawn('supervisor')).map(([, key]) => key)).toEqual(['running', 'draining', 'stopped']);
+    expect((await drawn('supervisor')).map(([, key]) => key)).toEqual([
+      'running',
+      'draining',
+      'retiring',
+      'releasing',
+      'stopped',
+    ]);
     await expect.poll(stateCount(page, 'supervisor', 'running'), POLL).toBe('1');
     expect(await page.locator('#lanes-empty').isVisible()).toBe(true);
     expect(await page.locator('#timeline-empty').isVisible()).toBe(true);

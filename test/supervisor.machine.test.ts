@@ -16,7 +16,7 @@ type ActionName =
   | 'evictLeastRecentlyActiveStreamsOnly'
   | 'retireSettledSessions'
   | 'retireAllSessions'
-  | 'forgetSession';
+  | 'awaitReleases';
 
 interface Call {
   readonly action: ActionName;
@@ -27,11 +27,15 @@ interface Call {
  * The pure supervisor machine on a simulated clock, with every runtime action replaced by a spy
  * that records its name and params, in call order. Sessions exist only in a small runtime double:
  * it knows each session's state (as the real runtime does) and tells the machine only what the
- * real runtime tells it: admissions (with the eviction candidates), ends and disposals.
+ * real runtime tells it: admissions (with the eviction candidates), ends, and once a drain awaits
+ * them, that every release is done.
  */
 function startSupervisor(input: Partial<SupervisorMachineInput> = {}) {
   const clock = new SimulatedClock();
   const calls: Call[] = [];
+  /** The runtime double's side of `awaitReleases`: report the last disposal from then on. */
+  let awaitingReleases = false;
+  const releasing = (): number => [...states.values()].filter((value) => value === 'expired').length;
   /** Live-slot count as seen by `startSession` when it runs (proves the reservation came first). */
   const liveCountAtStart: number[] = [];
   const record = (action: ActionName, params?: unknown): void => {
@@ -49,7 +53,11 @@ function startSupervisor(input: Partial<SupervisorMachineInput> = {}) {
         record('evictLeastRecentlyActiveStreamsOnly', params),
       retireSettledSessions: () => record('retireSettledSessions'),
       retireAllSessions: () => record('retireAllSessions'),
-      forgetSession: (_, params) => record('forgetSession', params),
+      awaitReleases: ({ self }) => {
+        record('awaitReleases');
+        awaitingReleases = true;
+        if (releasing() === 0) self.send({ type: 'SESSIONS.RELEASED' });
+      },
     },
   });
   const actor = createActor(logic, {
@@ -86,7 +94,7 @@ function startSupervisor(input: Partial<SupervisorMachineInput> = {}) {
     if (to === 'expired') actor.send({ type: 'SESSION.ENDED', sessionId, reason: reason ?? 'failed' });
     if (to === 'disposed') {
       states.delete(sessionId);
-      actor.send({ type: 'SESSION.DISPOSED', sessionId });
+      if (awaitingReleases && releasing() === 0) actor.send({ type: 'SESSIONS.RELEASED' });
     }
   };
   /** An active session's last request ended while its GET stream stays open. */
@@ -121,13 +129,12 @@ function startSupervisor(input: Partial<SupervisorMachineInput> = {}) {
   };
 }
 
-/** What the machine counts for sessions in these states: the live slots and those still releasing. */
-const counts = (partial: Partial<StateCounts>): { live: number; releasing: number } => ({
+/** What the machine counts for sessions in these states: the live slots. */
+const counts = (partial: Partial<StateCounts>): { live: number } => ({
   live: (partial.created ?? 0) + (partial.active ?? 0) + (partial.idle ?? 0),
-  releasing: partial.expired ?? 0,
 });
 
-const countsOf = ({ live, releasing }: SupervisorMachineContext) => ({ live, releasing });
+const countsOf = ({ live }: SupervisorMachineContext) => ({ live });
 
 describe('supervisor machine: admission', () => {
   it('starts running with nothing counted', () => {
@@ -138,8 +145,7 @@ describe('supervisor machine: admission', () => {
       counts: countsOf(supervisor.context()),
       admitted: supervisor.context().admitted,
       rejected: supervisor.context().rejected,
-      disposed: supervisor.context().disposed,
-    }).toEqual({ value: 'running', counts: counts({}), admitted: 0, rejected: 0, disposed: 0 });
+    }).toEqual({ value: 'running', counts: counts({}), admitted: 0, rejected: 0 });
   });
 
   it('reserves a slot under capacity: created + 1 and admitted + 1', () => {
@@ -299,7 +305,7 @@ describe('supervisor machine: admission', () => {
   });
 });
 
-describe('supervisor machine: session reports (SESSION.ENDED, SESSION.DISPOSED)', () => {
+describe('supervisor machine: session reports (SESSION.ENDED)', () => {
   it.each([
     { from: 'created', to: 'active', before: { created: 1 }, after: { active: 1 } },
     { from: 'created', to: 'idle', before: { created: 1 }, after: { idle: 1 } },
@@ -307,7 +313,7 @@ describe('supervisor machine: session reports (SESSION.ENDED, SESSION.DISPOSED)'
     { from: 'idle', to: 'active', before: { idle: 1 }, after: { active: 1 } },
     { from: 'idle', to: 'expired', before: { idle: 1 }, after: { expired: 1 } },
     { from: 'expired', to: 'disposed', before: { expired: 1 }, after: {} },
-  ] as const)('$from → $to keeps the live and releasing counts right', ({ from, to, before, after }) => {
+  ] as const)('$from → $to keeps the live count right', ({ from, to, before, after }) => {
     const supervisor = startSupervisor();
     supervisor.admit('a');
     const path: Record<TrackedState, TrackedState[]> = {
@@ -368,30 +374,18 @@ describe('supervisor machine: session reports (SESSION.ENDED, SESSION.DISPOSED)'
     },
   );
 
-  it('counts a disposal and forgets the session', () => {
+  it('hears nothing of a disposal while running (it is no admission news)', () => {
     const supervisor = startSupervisor();
     supervisor.admit('a');
     supervisor.move('a', 'created', 'expired', 'failed');
-    supervisor.clearCalls();
+    const events: string[] = [];
+    supervisor.actor.system.inspect((event) => {
+      if (event.type === '@xstate.event') events.push(event.event.type);
+    });
 
     supervisor.move('a', 'expired', 'disposed', 'failed');
 
-    expect({ disposed: supervisor.context().disposed, calls: supervisor.calls }).toEqual({
-      disposed: 1,
-      calls: [{ action: 'forgetSession', params: { sessionId: 'a' } }],
-    });
-  });
-
-  it('forgets nobody on an end that is not a disposal', () => {
-    const supervisor = startSupervisor();
-    supervisor.admit('a');
-    supervisor.clearCalls();
-
-    supervisor.move('a', 'created', 'idle');
-    supervisor.move('a', 'idle', 'active');
-    supervisor.move('a', 'active', 'expired', 'deleted');
-
-    expect(supervisor.called('forgetSession')).toEqual([]);
+    expect(events).toEqual([]);
   });
 
   it('frees the slot when a session expires, so the next admission fits again', () => {
@@ -415,9 +409,34 @@ describe('supervisor machine: shutdown', () => {
     supervisor.actor.send({ type: 'SHUTDOWN', grace: 1_000 });
 
     expect({ value: supervisor.actor.getSnapshot().value, calls: supervisor.calls }).toEqual({
-      value: 'draining',
+      value: { draining: 'retiring' },
       calls: [{ action: 'retireSettledSessions' }],
     });
+  });
+
+  it('asks the runtime to report the releases once no session is live', () => {
+    const supervisor = startSupervisor();
+    supervisor.admitInto('a', 'active');
+    supervisor.actor.send({ type: 'SHUTDOWN', grace: 1_000 });
+    supervisor.clearCalls();
+
+    supervisor.move('a', 'active', 'expired', 'shutdown');
+
+    expect({ value: supervisor.actor.getSnapshot().value, calls: supervisor.calls }).toEqual({
+      value: { draining: 'releasing' },
+      calls: [{ action: 'awaitReleases' }],
+    });
+  });
+
+  it('does not await the releases while a session is still live', () => {
+    const supervisor = startSupervisor();
+    supervisor.admitInto('a', 'active');
+    supervisor.admitInto('b', 'active');
+    supervisor.actor.send({ type: 'SHUTDOWN', grace: 1_000 });
+
+    supervisor.move('a', 'active', 'expired', 'shutdown');
+
+    expect(supervisor.called('awaitReleases')).toEqual([]);
   });
 
   it('rejects an ADMIT while draining with code draining, counting it, starting nothing', () => {
@@ -463,7 +482,7 @@ describe('supervisor machine: shutdown', () => {
 
     supervisor.move('a', 'active', 'expired', 'shutdown');
 
-    expect(supervisor.actor.getSnapshot().value).toBe('draining');
+    expect(supervisor.actor.getSnapshot().status).toBe('active');
   });
 
   it('stops (final) once the last session is disposed while draining', () => {

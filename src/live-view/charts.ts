@@ -8,6 +8,7 @@ import {
   type ChartState,
   describeMachine,
   findState,
+  initialNodeId,
   resolveTransition,
   type Statechart,
 } from './statechart.js';
@@ -117,7 +118,9 @@ function shortestRoute(chart: Statechart, from: string, to: string): string[] {
   for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
     if (id === goal) return routes.get(id) ?? [];
     for (const transition of chart.transitions) {
-      if (transition.source !== id || routes.has(transition.target)) continue;
+      // Entering a compound state goes on through its initial arrow.
+      const from = transition.source === id || transition.source === initialNodeId(id);
+      if (!from || routes.has(transition.target)) continue;
       routes.set(transition.target, [...(routes.get(id) ?? []), transition.id]);
       queue.push(transition.target);
     }

@@ -18,6 +18,8 @@ export class SessionTable<S extends SupervisedSession<unknown>> {
   readonly counts: StateCounts = { created: 0, active: 0, idle: 0, expired: 0 };
   /** Requests in flight over all live sessions. */
   inFlight = 0;
+  /** Sessions disposed so far (and forgotten: they left the registry). */
+  disposed = 0;
   private readonly byPrincipal = new Map<string, number>();
 
   get(sessionId: string): S | undefined {
@@ -48,8 +50,11 @@ export class SessionTable<S extends SupervisedSession<unknown>> {
     if (from === to) return undefined;
     session.state = to;
     if (from !== 'disposed') this.counts[from] -= 1;
-    // A disposed session leaves the registry when the supervisor actor forgets it.
-    if (to === 'disposed') return from;
+    if (to === 'disposed') {
+      this.registry.remove(session);
+      this.disposed += 1;
+      return from;
+    }
     this.counts[to] += 1;
     if (to === 'active') this.refreshStreamsOnly(session);
     if (to === 'expired') {

@@ -156,11 +156,11 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     id: 'drain-stops-early',
-    kind: 'guard',
+    kind: 'transition',
     file: 'machines/supervisor.machine.ts',
     description: 'the drain stops while sessions are still releasing',
-    find: 'noSessionsLeft: ({ context }) => context.live + context.releasing === 0,',
-    replace: 'noSessionsLeft: ({ context }) => context.live === 0,',
+    find: "on: { 'SESSIONS.RELEASED': { target: '#supervisor.stopped' } },",
+    replace: "always: { target: '#supervisor.stopped' },",
   },
   {
     id: 'never-evicts-streams-only',
