@@ -6,16 +6,27 @@
  * - wake-up latency over HTTP on loopback: a tools/call to a hibernated session (actor restored,
  *   server rebuilt, handshake replayed) vs the same call to an awake one, p50/p99;
  * - many hibernated sessions (the actor layer alone, no createServer) with the per-session figure
- *   and its extrapolation to 1 000 000, then their expiry storm on real timers (longest loop stall).
+ *   and its extrapolation to 1 000 000, then their expiry storm on real timers, all due at once:
+ *   longest loop stall against a quiet second's floor, longest GC pauses, load averages.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SimulatedClock } from 'xstate';
+import { type Clock, TIMER_RESOLUTION_MS, TIMER_SLICE_BUDGET_MS, TimerWheel } from '../src/clock.js';
 import { createSessionSupervisor, type McpSessionSupervisor } from '../src/index.js';
 import { createBenchMcpServer } from './http-tools.js';
 import { progress } from './report.js';
-import { type GcPauses, heapUsedAfterGc, median, msSince, now, watchGcPauses } from './timing.js';
+import {
+  type GcPauses,
+  heapUsedAfterGc,
+  median,
+  msSince,
+  now,
+  watchGcPauses,
+  yieldToEventLoop,
+} from './timing.js';
 
 const HIBERNATE_AFTER = 1_000;
 const ACCEPT = 'application/json, text/event-stream';
@@ -81,12 +92,8 @@ export interface HibernationResults {
   readonly awakeP50Ms: number;
   readonly awakeP99Ms: number;
   readonly wakeSamples: number;
-  readonly manySessions: number;
-  readonly manyBytes: number;
-  readonly stormLongestStallMs: number;
-  /** GC pauses while the storm was watched, longest by kind. */
-  readonly stormGc: GcPauses;
-  readonly stormDisposed: number;
+  /** Many hibernated sessions (actor layer) and their expiry storm. */
+  readonly storm: StormResults;
 }
 
 /** Heap per session, live idle with server + transport, then hibernated. */
@@ -166,60 +173,157 @@ async function wakeLatency(samples: number): Promise<{ wake: number[]; awake: nu
 }
 
 /**
- * The actor layer alone: many sessions hibernated on real timers, then their expiry storm. Every
- * session is marked initialized in one loop after all are built, so their idle deadlines fall
- * together (the worst case); the idle timeout leaves room for all of them to hibernate first.
+ * A clock for building many hibernated sessions whose idle deadlines fall together: it stands still
+ * while the sessions are built, then runs at real speed, ahead by the time the build took. Timers run
+ * on the production {@link TimerWheel} reading this clock, so every session's wake-up at its idle
+ * deadline lands in one 10 ms bucket (the worst case: all of them due at once), while each batch
+ * hibernates (`hibernateAfter` = 1 ms: its own bucket, fired on real time) before the next is built,
+ * so the build never holds 1 000 000 awake actors (3.7 GB: the default heap limit is ~4.3 GB).
  */
-async function manyHibernated(
-  count: number,
-): Promise<{ bytes: number; stall: number; disposed: number; gc: GcPauses }> {
-  // Room for every session to hibernate before the first deadline: ~45 s per 100 000 at most.
-  const idleTimeoutMs = Math.max(45_000, Math.ceil(count / 100_000) * 45_000);
-  const supervisor = createSessionSupervisor({
-    maxSessions: 2_000_000,
-    idleTimeout: idleTimeoutMs,
-    initTimeout: '10m',
-    hibernateAfter: 500,
-  });
-  const empty = heapUsedAfterGc();
-  const sessions = [];
-  for (let i = 0; i < count; i += 1_000) {
-    const batch = Array.from({ length: Math.min(1_000, count - i) }, () => supervisor.open());
-    await Promise.all(batch.map((session) => session.ready()));
-    sessions.push(...batch);
-  }
-  const armedAt = now();
-  for (const session of sessions) session.markInitialized();
-  sessions.length = 0;
-  progress(`hibernation: ${count} sessions idle; waiting for them to hibernate`);
-  while (supervisor.getStatistics().hibernation.hibernated < count) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    if (msSince(armedAt) > idleTimeoutMs - 2_000) throw new Error('sessions did not all hibernate in time');
-  }
-  const bytes = (heapUsedAfterGc() - empty) / count;
-  progress('hibernation: waiting for the expiry storm');
-  const histogram = monitorEventLoopDelay({ resolution: 1 });
-  histogram.enable();
-  const gc = watchGcPauses();
+function standingClock(): Clock & { run(): void } {
+  const resolution = TIMER_RESOLUTION_MS;
+  const standing = Math.ceil(Date.now() / resolution) * resolution;
+  const builtFrom = Date.now();
+  let running = false;
+  const read = (): number => (running ? standing + (Date.now() - builtFrom) : standing);
+  const wheel = new TimerWheel(TIMER_SLICE_BUDGET_MS, resolution, undefined, read);
+  return {
+    now: read,
+    setTimeout: (callback, ms) => wheel.schedule(callback, ms),
+    clearTimeout: (handle) => wheel.cancel(handle as Parameters<TimerWheel['cancel']>[0]),
+    run: () => {
+      running = true;
+    },
+  };
+}
+
+/** Longest gap (ms) between ticks of a 1 ms interval beyond its 1 ms, until `stop()`. */
+function loopLagProbe(): { stop(): number } {
   let last = now();
-  let stall = 0;
+  let longest = 0;
+  const timer = setInterval(() => {
+    const at = now();
+    longest = Math.max(longest, Number(at - last) / 1e6 - 1);
+    last = at;
+  }, 1);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return longest;
+    },
+  };
+}
+
+const loadAverage = (): string =>
+  os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ');
+
+export interface StormResults {
+  readonly sessions: number;
+  /** Heap per hibernated session (actor layer, no createServer), after a full collection. */
+  readonly bytes: number;
+  /** Seconds to build and hibernate them. */
+  readonly buildSeconds: number;
+  /** Seconds from the first expiry to the last disposal. */
+  readonly stormSeconds: number;
+  /** Longest loop stall while they expire (1 ms probe and monitorEventLoopDelay, the larger). */
+  readonly stall: number;
+  /** The same probe over a quiet second just before the storm: what the machine's load alone does. */
+  readonly floorStall: number;
+  readonly gc: GcPauses;
+  readonly disposed: number;
+  /** Sessions that expired with no actor restored (the machine run on their snapshot). */
+  readonly endedAsleep: number;
+  /** Load averages (1, 5, 15 min) when the storm began. */
+  readonly load: string;
+}
+
+/**
+ * The actor layer alone: `count` sessions hibernated, then their expiry storm on real timers, all
+ * idle deadlines in one bucket of the timer wheel (see {@link standingClock}). The idle timeout
+ * gives the build ~45 s per 100 000 sessions; a slower build fails the run rather than measuring a
+ * smaller storm.
+ */
+export async function hibernatedStorm(count: number): Promise<StormResults> {
+  const idleTimeoutMs = Math.max(45_000, Math.ceil(count / 100_000) * 45_000);
+  const clock = standingClock();
+  const supervisor = createSessionSupervisor({
+    clock,
+    maxSessions: count + 1_000,
+    idleTimeout: idleTimeoutMs,
+    initTimeout: '1h',
+    hibernateAfter: 1,
+  });
+  const statistics = () => supervisor.getStatistics();
+  const empty = heapUsedAfterGc();
+  const builtFrom = now();
+  const batch = 1_000;
+  for (let built = 0; built < count; built += batch) {
+    const sessions = Array.from({ length: Math.min(batch, count - built) }, () => supervisor.open());
+    await Promise.all(sessions.map((session) => session.ready()));
+    for (const session of sessions) session.markInitialized();
+    // At most ~50 000 awake at a time.
+    while (built - statistics().hibernation.hibernated > 50_000) await yieldToEventLoop();
+    if (built % 100_000 === 0) progress(`hibernation storm: ${built} of ${count} sessions built`);
+  }
+  while (statistics().hibernation.hibernated < count) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const buildSeconds = msSince(builtFrom) / 1000;
+  if (buildSeconds * 1000 > idleTimeoutMs - 5_000) {
+    throw new Error(
+      `building took ${buildSeconds.toFixed(0)} s: too close to the ${idleTimeoutMs} ms idle deadline`,
+    );
+  }
+  clock.run();
+  const bytes = (heapUsedAfterGc() - empty) / count;
+  progress(
+    `hibernation storm: ${count} hibernated after ${buildSeconds.toFixed(0)} s; waiting for their deadline`,
+  );
+  // The floor: a quiet second of the same probe, just before the deadline.
+  const untilStorm = idleTimeoutMs - msSince(builtFrom) - 1_500;
+  if (untilStorm > 0) await new Promise((resolve) => setTimeout(resolve, untilStorm));
+  const quiet = loopLagProbe();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const floorStall = quiet.stop();
+  const load = loadAverage();
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  const gc = watchGcPauses();
+  const probe = loopLagProbe();
+  let firstExpiry: bigint | undefined;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
-      const at = now();
-      stall = Math.max(stall, Number(at - last) / 1e6 - 1);
-      last = at;
-      const { liveSessions, byState } = supervisor.getStatistics();
+      const { liveSessions, byState } = statistics();
+      if (firstExpiry === undefined && liveSessions < count) {
+        firstExpiry = now();
+        histogram.enable();
+      }
       if (liveSessions === 0 && byState.expired === 0) {
         clearInterval(timer);
         resolve();
       }
-    }, 1);
+    }, 5);
   });
   histogram.disable();
+  const stall = Math.max(probe.stop(), histogram.max / 1e6);
   const pauses = gc.stop();
-  const disposed = supervisor.getStatistics().totals.disposed;
+  const stormSeconds = firstExpiry === undefined ? 0 : msSince(firstExpiry) / 1000;
+  const { totals, hibernation } = statistics();
   await supervisor.shutdown({ grace: 0 });
-  return { bytes, stall: Math.max(stall, histogram.max / 1e6), disposed, gc: pauses };
+  return {
+    sessions: count,
+    bytes,
+    buildSeconds,
+    stormSeconds,
+    stall,
+    floorStall,
+    gc: pauses,
+    disposed: totals.disposed,
+    endedAsleep: hibernation.endedAsleep,
+    load,
+  };
 }
 
 export async function runHibernationCase(options: {
@@ -234,7 +338,7 @@ export async function runHibernationCase(options: {
   progress(`hibernation: wake-up latency over HTTP, ${options.wakeSamples} sessions`);
   const latency = await wakeLatency(options.wakeSamples);
   progress(`hibernation: ${options.manySessions} hibernated sessions and their expiry storm`);
-  const many = await manyHibernated(options.manySessions);
+  const storm = await hibernatedStorm(options.manySessions);
   return {
     sessions: options.heapSessions,
     liveIdleBytes: heap.live,
@@ -244,10 +348,6 @@ export async function runHibernationCase(options: {
     awakeP50Ms: median(latency.awake),
     awakeP99Ms: percentile(latency.awake, 99),
     wakeSamples: latency.wake.length,
-    manySessions: options.manySessions,
-    manyBytes: many.bytes,
-    stormLongestStallMs: many.stall,
-    stormGc: many.gc,
-    stormDisposed: many.disposed,
+    storm,
   };
 }

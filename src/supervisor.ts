@@ -166,6 +166,9 @@ export class SessionSupervisor<TServer = unknown> {
       },
       release: (session) => this.servers.releaseServerOnly(session as SupervisedSession<TServer>),
       rebuild: (session) => this.servers.rebuild(session as SupervisedSession<TServer>),
+      // An inspector should see a hibernated session wake and end: then an actor is restored.
+      actorlessLogic: () => (this.inspect ? undefined : this.sessionLogic),
+      standIn: (session, send) => ({ [HANDLE]: session, send }) as unknown as AnyActorRef,
     });
     const handleOf = (self: AnyActorRef): SupervisedSession<TServer> | undefined =>
       (self as WithHandle<TServer>)[HANDLE];

@@ -1,5 +1,7 @@
+import type { AnyActorRef, AnyEventObject, AnyStateMachine } from 'xstate';
 import type { Clock } from '../clock.js';
 import type { SessionActor, SupervisedSession } from '../session.js';
+import { runWithoutActor } from './actorless-run.js';
 
 /** The part of a session actor's persisted snapshot that hibernation trims and puts back. */
 interface PersistedSession {
@@ -29,6 +31,11 @@ export interface HibernationCounts {
   /** Wake-ups by latency (actor restored → server rebuilt), one count per {@link WAKE_UP_BUCKETS_MS} bound, then the rest. */
   readonly wakeUpLatencyBuckets: readonly number[];
   readonly wakeUpLatencySumMs: number;
+  /**
+   * Hibernated sessions that ended without their actor being restored: the machine ran on their
+   * persisted snapshot (idle deadline due), as in an expiry storm.
+   */
+  readonly endedAsleep: number;
 }
 
 export interface HibernationHooks {
@@ -42,6 +49,14 @@ export interface HibernationHooks {
   release(session: SupervisedSession<unknown>): Promise<void>;
   /** Rebuilds the server (and replays the handshake); rejects if it cannot. */
   rebuild(session: SupervisedSession<unknown>): Promise<void>;
+  /**
+   * The session logic to run a hibernated session's end on without an actor (see
+   * {@link runWithoutActor}); `undefined` to always restore an actor (e.g. while an inspector
+   * watches, so that it sees the session wake and end).
+   */
+  actorlessLogic(): AnyStateMachine | undefined;
+  /** What stands in for the session's actor as `self` in the runtime's actions of an actorless run. */
+  standIn(session: SupervisedSession<unknown>, send: (event: AnyEventObject) => void): AnyActorRef;
 }
 
 /**
@@ -68,6 +83,7 @@ export class Hibernation {
   /** Snapshot frames (all but the context) shared by hibernated sessions, by index (see {@link compact}). */
   private readonly frames: string[] = [];
   private readonly frameIndex = new Map<string, number>();
+  private endedAsleep = 0;
 
   constructor(private readonly hooks: HibernationHooks) {}
 
@@ -78,6 +94,7 @@ export class Hibernation {
       wakeUps: this.wakeUps,
       wakeUpLatencyBuckets: [...this.latencyBuckets],
       wakeUpLatencySumMs: this.latencySumMs,
+      endedAsleep: this.endedAsleep,
     };
   }
 
@@ -95,7 +112,7 @@ export class Hibernation {
     actor.stop();
     const { clock, idleTimeout } = this.hooks;
     const remaining = Math.max(0, session.lastActivityAt + idleTimeout - clock.now());
-    session.hibernation = { snapshot, wakeUp: clock.setTimeout(() => this.awaken(session), remaining) };
+    session.hibernation = { snapshot, wakeUp: clock.setTimeout(() => this.deadline(session), remaining) };
     session.settleHibernated(this.hooks.placeholder());
     this.hibernatedNow += 1;
     this.hibernations += 1;
@@ -144,14 +161,58 @@ export class Hibernation {
     return persisted;
   }
 
+  /**
+   * The idle deadline of a hibernated session came. The machine decides what it means: `WAKE` is
+   * run on its snapshot without an actor, and if the machine's idle timeout (re-armed with what
+   * remains) is due, the session expires and is disposed right there, no actor built. If it is not
+   * due (the machine would wait), or the session still holds something to release, an actor is
+   * restored as for a request and the machine's own timer takes it from there.
+   */
+  private deadline(session: SupervisedSession<unknown>): void {
+    const hibernation = session.hibernation;
+    if (!hibernation) return;
+    const logic = this.hooks.actorlessLogic();
+    if (logic && session.server === undefined && session.cleanups === undefined) {
+      const at = this.hooks.clock.now();
+      const persisted = this.expand(session, hibernation.snapshot);
+      let committed = false;
+      const snapshot = runWithoutActor(logic, persisted, {
+        standIn: (send) => this.hooks.standIn(session, send),
+        first: { type: 'WAKE', at },
+        commit: () => {
+          committed = true;
+          this.forget(session);
+        },
+      });
+      if (committed) {
+        this.endedAsleep += 1;
+        if (snapshot?.status !== 'done') {
+          session.logger?.error(
+            { state: snapshot?.value },
+            'an actorless run of a hibernated session did not end',
+          );
+        }
+        return;
+      }
+    }
+    this.awaken(session);
+  }
+
+  /** The session leaves hibernation: no wake-up timer, not counted as hibernated. */
+  private forget(session: SupervisedSession<unknown>): void {
+    const hibernation = session.hibernation;
+    if (!hibernation) return;
+    this.hooks.clock.clearTimeout(hibernation.wakeUp);
+    session.hibernation = undefined;
+    this.hibernatedNow -= 1;
+  }
+
   /** Restores the actor from its snapshot and tells it so (`WAKE`); the server is not rebuilt here. */
   awaken(session: SupervisedSession<unknown>): void {
     const hibernation = session.hibernation;
     if (!hibernation) return;
     const { clock } = this.hooks;
-    clock.clearTimeout(hibernation.wakeUp);
-    session.hibernation = undefined;
-    this.hibernatedNow -= 1;
+    this.forget(session);
     session.actor = this.hooks.restore(session, this.expand(session, hibernation.snapshot));
     session.actor.send({ type: 'WAKE', at: clock.now() });
   }
