@@ -28,10 +28,21 @@ export const TIMER_RESOLUTION_MS = 10;
 /** Bucket of a timer that was due at once and waits in the current drain, not in a bucket. */
 const DUE_NOW = -1;
 
-/** A scheduled callback; `callback` is cleared once it ran or was cancelled. */
-interface WheelTimer {
-  callback: (() => void) | undefined;
-  bucket: number;
+/**
+ * A scheduled callback; `callback` is cleared once it ran or was cancelled.
+ *
+ * A class, not an object literal, on purpose: V8 pretenures an object literal's allocation site once
+ * most of what it allocated survived (every idle session's timer does), so each re-armed timer was
+ * then born in old space, kept the young callback it points to alive through scavenges, and both
+ * waited for a mark-compact. `new` has no allocation site to pretenure. Measured on 100 000 idle
+ * sessions: 200 000 request begin/end pairs on one session left 405 MB of old-space garbage with a
+ * literal, 358 MB with the class (the rest is xstate's own literals).
+ */
+class WheelTimer {
+  constructor(
+    public callback: (() => void) | undefined,
+    readonly bucket: number,
+  ) {}
 }
 
 /**
@@ -76,13 +87,13 @@ export class TimerWheel {
 
   schedule(callback: () => void, ms: number): WheelTimer {
     if (this.draining && ms <= 0) {
-      const timer: WheelTimer = { callback, bucket: DUE_NOW };
+      const timer = new WheelTimer(callback, DUE_NOW);
       this.dueNow.push(timer);
       return timer;
     }
     const due = this.now() + Math.min(Math.max(0, ms), MAX_TIMER_DELAY);
     const bucket = Math.ceil(due / this.resolutionMs);
-    const timer: WheelTimer = { callback, bucket };
+    const timer = new WheelTimer(callback, bucket);
     let slot = this.buckets.get(bucket);
     if (!slot) {
       const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, bucket * this.resolutionMs - this.now()));
