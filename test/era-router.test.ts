@@ -13,6 +13,7 @@ import type { RequestExtras } from '../src/http/dispatch.js';
 import { createEraRouter, type LegacyClassifier } from '../src/http/era-router.js';
 import { isPlainLegacyPost } from '../src/http/era-shortcut.js';
 import { LEGACY_PROTOCOL_VERSIONS } from '../src/mcp/protocol-versions.js';
+import { missingPeer } from '../src/peer.js';
 
 const URL_ = 'http://127.0.0.1/mcp';
 
@@ -79,6 +80,34 @@ describe('the era router', () => {
     await route(post(2));
     expect(served).toEqual(['legacy', 'modern']);
     expect(counts()).toEqual({ loads: 1, asked: 2 });
+  });
+
+  it('answers every request 500 while SDK v2 cannot be loaded, those it would not ask about included', async () => {
+    const route = createEraRouter({
+      gate: { maxBodyBytes: 4096, bodyTimeoutMs: 1000, authenticate: undefined },
+      modern: { fetch: async () => new Response(null, { status: 202 }) },
+      legacy: async () => new Response(null, { status: 200 }),
+      classify: async () => {
+        throw missingPeer(
+          '@modelcontextprotocol/server',
+          'Serving the 2026-07-28 revision (option `modern`)',
+        );
+      },
+      logger: undefined,
+      onTraffic: () => {},
+    });
+    const plain = PLAIN_SESSION_TRAFFIC[0];
+    const answers = await Promise.all([
+      route(new Request(URL_, { method: 'GET', headers: { 'mcp-session-id': 'abc' } })),
+      route(
+        new Request(URL_, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(plain?.body),
+        }),
+      ),
+    ]);
+    expect(answers.map((answer) => answer.status)).toEqual([500, 500]);
   });
 
   it.each(PLAIN_SESSION_TRAFFIC)(

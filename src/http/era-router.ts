@@ -108,12 +108,8 @@ export function createEraRouter(
   options: EraRouterOptions,
 ): (request: Request, extras?: RequestExtras) => Promise<Response> {
   const { gate, modern, legacy, logger, onTraffic } = options;
-  // Loaded once; from then on each POST calls it without first awaiting the load again.
+  // Loaded once; from then on a request does not await the load again.
   let classifier: LegacyClassifier | undefined;
-  const classify = async (request: Request, parsedBody: unknown): Promise<boolean> => {
-    classifier ??= await options.classify();
-    return classifier(request, parsedBody);
-  };
   return async (request, extras = {}) => {
     let parsedBody: unknown;
     try {
@@ -122,10 +118,13 @@ export function createEraRouter(
       const principal = authenticating instanceof Promise ? await authenticating : authenticating;
       const isPost = request.method === 'POST';
       if (isPost) parsedBody = await readJsonBody(request, extras, gate);
+      // Loaded before any request is routed, shortcuts included: without SDK v2 installed, every
+      // request is answered 500 naming it (and logged), not only those the classifier is asked about.
+      classifier ??= await options.classify();
       const isLegacy =
         !isPost ||
         isPlainLegacyPost(parsedBody, request.headers.get('mcp-protocol-version')) ||
-        (await classify(request, parsedBody));
+        (await classifier(request, parsedBody));
       if (isLegacy) {
         // Object.assign, not a spread followed by new keys (a hidden class per request on Node 20).
         const legacyExtras: RequestExtras = Object.assign({}, extras, { authenticated: { principal } });
