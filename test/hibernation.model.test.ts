@@ -55,7 +55,7 @@ async function runtime() {
   const inspect = (event: InspectionEvent): void => {
     if (event.type !== '@xstate.microstep') return;
     for (const transition of event._transitions) {
-      if (transition.source.id.startsWith('session.live.idle')) {
+      if (transition.source.id.startsWith('session.idle')) {
         taken.add(`${transition.source.id} ${String(transition.eventType)}`);
       }
     }
@@ -154,10 +154,10 @@ describe('hibernation follows every path of its abstract model', () => {
   it('takes every transition of the hibernating idle node in the real chart', () => {
     expect([...allTaken].sort()).toEqual(
       expect.arrayContaining([
-        'session.live.idle REQUEST.START',
-        'session.live.idle xstate.after.idleTimeout.session.live.idle',
-        'session.live.idle.awake xstate.after.hibernateAfter.session.live.idle.awake',
-        'session.live.idle.hibernated WAKE',
+        'session.idle REQUEST.START',
+        'session.idle xstate.after.idleTimeout.session.idle',
+        'session.idle.awake xstate.after.hibernateAfter.session.idle.awake',
+        'session.idle.hibernated WAKE',
       ]),
     );
   });

@@ -29,11 +29,10 @@ export const INSPECTED_CONTEXT_KEYS: ReadonlySet<string> = new Set([
   'maxSessions',
   'whenFull',
   'maxSessionsPerPrincipal',
-  'counts',
+  'live',
   'admitted',
   'rejected',
   'ended',
-  'disposed',
   'grace',
 ]);
 

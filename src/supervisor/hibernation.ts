@@ -9,6 +9,11 @@ interface PersistedSession {
   [key: string]: unknown;
 }
 
+/** Whether a session is in `idle.hibernated`, in either chart shape (with a `live` parent or without). */
+const isHibernatedSnapshot = (snapshot: { matches(value: never): boolean }): boolean =>
+  snapshot.matches({ idle: 'hibernated' } as never) ||
+  snapshot.matches({ live: { idle: 'hibernated' } } as never);
+
 /** Bounds the shared frames; there are as many as hibernated state values (one today). */
 const MAX_SHARED_FRAMES = 64;
 const OPENING_BRACE = 0x7b;
@@ -106,8 +111,7 @@ export class Hibernation {
   private hibernate(session: SupervisedSession<unknown>): void {
     const { actor } = session;
     // Something reached the session since the machine decided (it is no longer hibernated there).
-    if (session.hibernation || !actor.getSnapshot().matches({ live: { idle: 'hibernated' } } as never))
-      return;
+    if (session.hibernation || !isHibernatedSnapshot(actor.getSnapshot())) return;
     const snapshot = this.compact(actor.getPersistedSnapshot() as unknown as PersistedSession);
     actor.stop();
     const { clock, idleTimeout } = this.hooks;

@@ -510,7 +510,9 @@ interface MachineTrace {
 }
 
 function traceMachine(variant: ModelVariant, events: readonly StampedEvent[]): MachineTrace {
-  let [snapshot] = initialTransition(variant.machine, variant.input);
+  // Both charts take the same events; only the shape of their state values differs.
+  const machine = variant.machine as Machine;
+  let [snapshot] = initialTransition(machine, variant.input);
   const visited = new Set<string>();
   const visit = (current: SessionSnapshot): void => {
     for (const node of allNodes) {
@@ -520,7 +522,7 @@ function traceMachine(variant: ModelVariant, events: readonly StampedEvent[]): M
   visit(snapshot);
   const transitions = events.map((event) => {
     const taken = takenTransitions(snapshot, event);
-    [snapshot] = transition(variant.machine, snapshot, event as SessionEvent);
+    [snapshot] = transition(machine, snapshot, event as SessionEvent);
     visit(snapshot);
     return taken;
   });
@@ -652,7 +654,8 @@ function eventsOfActions(
   variant: ModelVariant,
   actions: readonly ModelAction[],
 ): { events: StampedEvent[]; snapshot: SessionSnapshot } {
-  let [snapshot] = initialTransition(variant.machine, variant.input);
+  const machine = variant.machine as Machine;
+  let [snapshot] = initialTransition(machine, variant.input);
   const events: StampedEvent[] = [];
   for (const action of actions) {
     if (isBuildDone(action)) {
@@ -664,7 +667,7 @@ function eventsOfActions(
       (candidate) => JSON.stringify(actOf(candidate)) === wanted,
     );
     if (!event) break;
-    [snapshot] = transition(variant.machine, snapshot, event as SessionEvent);
+    [snapshot] = transition(machine, snapshot, event as SessionEvent);
     events.push(event);
   }
   return { events, snapshot };
@@ -697,10 +700,9 @@ function generate(
     const fromState = prefix.length ? start.snapshot : undefined;
     for (const generator of ['shortest', 'simple'] as const) {
       const options = traversalOptions(generator, variant, bounds[generator], fromState);
+      const machine = variant.machine as Machine;
       const graphPaths =
-        generator === 'shortest'
-          ? getShortestPaths(variant.machine, options)
-          : getSimplePaths(variant.machine, options);
+        generator === 'shortest' ? getShortestPaths(machine, options) : getSimplePaths(machine, options);
       for (const path of graphPaths) {
         const events = withBuildBeforeHandshake([...start.events, ...eventsOf(path)]);
         add(variant, generator, events.map(actOf), events);
