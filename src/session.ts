@@ -168,7 +168,16 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   }
 
   get context(): SessionContext {
-    return { sessionId: this.id, metadata: this.metadata, logger: this.logger, restored: this.restoring };
+    const session = this;
+    return {
+      sessionId: this.id,
+      metadata: this.metadata,
+      // Built when `createServer` asks for it: a pino child per session cost 11–16 µs even when silent.
+      get logger() {
+        return session.logger;
+      },
+      restored: this.restoring,
+    };
   }
 
   info(): SessionInfo {

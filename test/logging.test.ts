@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { SessionEndReason } from '../machines/session.machine.js';
 import type { SessionTransitionEvent } from '../src/events.js';
 import { type Logger, logTransition } from '../src/logging.js';
+import { SessionSupervisor } from '../src/supervisor.js';
 
 interface Line {
   readonly level: string;
@@ -71,5 +72,41 @@ describe('the line of a session ending', () => {
     logTransition(recordingLogger(lines), ended(reason));
     expect(lines[0]?.message).toMatch(expected);
     expect(lines[0]?.fields.reason).toBe(reason);
+  });
+});
+
+describe('the logger of a session', () => {
+  /** A logger that counts the per-session children made of it. */
+  function countingLogger(children: Array<Record<string, unknown>>): Logger {
+    const logger = recordingLogger([]);
+    return {
+      ...logger,
+      child: (bindings) => {
+        children.push(bindings);
+        return logger;
+      },
+    };
+  }
+
+  it('is not made for a session whose createServer never asks for it', async () => {
+    const children: Array<Record<string, unknown>> = [];
+    const supervisor = new SessionSupervisor({ logger: countingLogger(children), createServer: () => ({}) });
+
+    await supervisor.open().ready();
+
+    expect(children).toEqual([]);
+  });
+
+  it('is a child bound to the session id once createServer reads it', async () => {
+    const children: Array<Record<string, unknown>> = [];
+    const supervisor = new SessionSupervisor({
+      logger: countingLogger(children),
+      createServer: (ctx) => ({ logger: ctx.logger }),
+    });
+
+    const session = supervisor.open();
+    await session.ready();
+
+    expect(children).toEqual([{ sessionId: session.id }]);
   });
 });

@@ -1,6 +1,6 @@
 import type { SessionMachineContext, SessionStateName } from '../../machines/session.machine.js';
 import type { SessionTransitionEvent, SupervisorEvent, SupervisorListener } from '../events.js';
-import { type Logger, logTransition } from '../logging.js';
+import { type Logger, logTransition, transitionLevel } from '../logging.js';
 import type { SupervisedSession } from '../session.js';
 
 /** Tells the logger and the subscribers what happened; builds nothing when nobody listens. */
@@ -23,7 +23,9 @@ export class Announcer {
     to: SessionStateName,
     trigger: string,
   ): void {
-    if (!this.logger && this.listeners.size === 0) return;
+    // An active ⇄ idle move logs at debug: at info nobody would read the event built for it.
+    const logged = this.logger?.isLevelEnabled(transitionLevel(to, context.releaseIncomplete)) === true;
+    if (!logged && this.listeners.size === 0) return;
     const event: SessionTransitionEvent = {
       type: 'transition',
       sessionId: context.sessionId,
@@ -37,7 +39,7 @@ export class Announcer {
       requests: session.requests,
       releaseIncomplete: context.releaseIncomplete,
     };
-    if (this.logger) logTransition(this.logger, event);
+    if (logged && this.logger) logTransition(this.logger, event);
     this.emit(event);
   }
 
