@@ -173,10 +173,12 @@ async function wakeLatency(samples: number): Promise<{ wake: number[]; awake: nu
 }
 
 /** A timer the standing clock holds back until it runs (see {@link standingClock}). */
-interface HeldTimer {
-  readonly callback: () => void;
-  readonly due: number;
-  handle: unknown;
+class HeldTimer {
+  handle: unknown = undefined;
+  constructor(
+    readonly callback: () => void,
+    readonly due: number,
+  ) {}
 }
 
 /**

@@ -85,8 +85,11 @@ export class Hibernation {
   readonly wakeUpListeners = new Set<(latencyMs: number) => void>();
   /** The timeouts of the first session hibernated, which the others share (see {@link compact}). */
   private sharedTimeouts: { json: string; value: unknown } | undefined;
-  /** Snapshot frames (all but the context) shared by hibernated sessions, by index (see {@link compact}). */
-  private readonly frames: string[] = [];
+  /**
+   * Snapshot frames (all but the context) shared by hibernated sessions, by index (see
+   * {@link compact}), parsed once: xstate only reads a frame when it restores a snapshot.
+   */
+  private readonly frames: Array<Readonly<Record<string, unknown>>> = [];
   private readonly frameIndex = new Map<string, number>();
   private endedAsleep = 0;
 
@@ -144,7 +147,7 @@ export class Hibernation {
     const frameJson = JSON.stringify(frame);
     let index = this.frameIndex.get(frameJson);
     if (index === undefined && this.frames.length < MAX_SHARED_FRAMES) {
-      index = this.frames.push(frameJson) - 1;
+      index = this.frames.push(Object.freeze(JSON.parse(frameJson))) - 1;
       this.frameIndex.set(frameJson, index);
     }
     if (index === undefined) return flat(JSON.stringify({ ...persisted, context: kept }));
@@ -156,7 +159,7 @@ export class Hibernation {
     const start = framed ? snapshot.indexOf('{') : 0;
     const persisted: PersistedSession = framed
       ? {
-          ...JSON.parse(this.frames[Number(snapshot.slice(0, start))] as string),
+          ...this.frames[Number(snapshot.slice(0, start))],
           context: JSON.parse(snapshot.slice(start)),
         }
       : JSON.parse(snapshot);
