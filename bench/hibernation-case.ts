@@ -257,7 +257,7 @@ export interface StormResults {
   readonly stormSeconds: number;
   /** Longest loop stall while they expire (1 ms probe and monitorEventLoopDelay, the larger). */
   readonly stall: number;
-  /** The same probe over a quiet second just before the storm: what the machine's load alone does. */
+  /** The same probe over a quiet second before the storm: what the machine's load alone does. */
   readonly floorStall: number;
   readonly gc: GcPauses;
   readonly disposed: number;
@@ -296,18 +296,18 @@ export async function hibernatedStorm(count: number): Promise<StormResults> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const buildSeconds = msSince(builtFrom) / 1000;
+  // The floor: the same probe over a quiet second, the sessions hibernated and nothing due.
+  const quiet = loopLagProbe();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const floorStall = quiet.stop();
   // Their wake-ups go to the wheel now, due together in a few seconds; the heap then holds what
   // production holds per hibernated session.
-  const leadMs = 3_000 + Math.ceil(count / 100_000) * 500;
+  const leadMs = 5_000 + Math.ceil(count / 100_000) * 1_000;
   const ranAt = now();
   clock.run(leadMs);
   const bytes = (heapUsedAfterGc() - empty) / count;
   progress(`hibernation storm: ${count} hibernated after ${buildSeconds.toFixed(0)} s; their deadline comes`);
-  // The floor: the same probe over a quiet second just before the deadline.
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, leadMs - msSince(ranAt) - 1_500)));
-  const quiet = loopLagProbe();
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const floorStall = quiet.stop();
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, leadMs - msSince(ranAt) - 200)));
   const load = loadAverage();
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   const gc = watchGcPauses();

@@ -30,10 +30,7 @@ export function printHibernation(r: HibernationResults): Verdict[] {
           `longest loop stall while ${int(m.sessions)} hibernated sessions expire at once`,
           `${num(m.stall)} ms`,
         ],
-        [
-          'floor: longest stall of a quiet second just before (machine load alone)',
-          `${num(m.floorStall)} ms`,
-        ],
+        ['floor: longest stall of a quiet second before it (machine load alone)', `${num(m.floorStall)} ms`],
         [
           'longest GC pause in that window: scavenge / mark-compact',
           `${num(m.gc.longestScavengeMs)} ms / ${num(m.gc.longestMarkCompactMs)} ms`,
