@@ -16,7 +16,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { type ExpiryResults, runExpiryCase } from './expiry-case.js';
-import { measureFloor } from './floor-case.js';
+import { FloorPool, floorHotPairs, measureFloorCycle } from './floor-case.js';
 import { runHibernationCase } from './hibernation-case.js';
 import { printHibernation } from './hibernation-report.js';
 import { runNaiveCase } from './naive-case.js';
@@ -32,12 +32,22 @@ import {
   nestedActivityPairs,
   warmUpSupervisor,
 } from './supervisor-case.js';
-import { heapUsedAfterGc, msSince, now, type Sample, sample } from './timing.js';
+import {
+  collectGarbage,
+  heapUsedAfterGc,
+  msSince,
+  now,
+  type Sample,
+  sample,
+  sampleInterleaved,
+} from './timing.js';
 
 const SIZES = [1_000, 10_000, 50_000, 100_000] as const;
 const BATCHES = 5;
 const CYCLES_PER_BATCH = 1_000;
-const PAIRS_PER_BATCH = 20_000;
+/** Activity batches alternate between the floor and the case (see sampleInterleaved): more, shorter ones. */
+const ACTIVITY_BATCHES = 9;
+const PAIRS_PER_BATCH = 10_000;
 const EXPIRY_SESSIONS = 100_000;
 const EXPIRY_IDLE_TIMEOUT_MS = 2_000;
 
@@ -53,8 +63,10 @@ interface AtSize {
   readonly size: number;
   readonly heapPerSession: number;
   readonly floorCycle: Sample;
-  /** One START/END pair (2 events). */
+  /** One START/END pair (2 events) on one actor. */
   readonly floorPair: Sample;
+  /** The same pair round-robin over as many floor actors as live sessions. */
+  readonly floorRotation: Sample;
   readonly cycle: Sample;
   readonly hot: Sample;
   readonly rotation: Sample;
@@ -74,8 +86,8 @@ async function measureAtSizes(): Promise<AtSize[]> {
     progress(`filling to ${int(size)} idle sessions`);
     await fillIdle(supervisor, pool, size);
     const heapPerSession = (heapUsedAfterGc() - heapEmpty) / size;
-    progress(`floor at ${int(size)}`);
-    const floor = await measureFloor(CYCLES_PER_BATCH, PAIRS_PER_BATCH, BATCHES);
+    progress(`floor cycle at ${int(size)}`);
+    const floorCycle = await measureFloorCycle(CYCLES_PER_BATCH, BATCHES);
     progress(`open+ready+init+close at ${int(size)}`);
     const cycle = await sample((ops) => admitInitializeDispose(supervisor, ops), {
       opsPerBatch: CYCLES_PER_BATCH,
@@ -83,25 +95,35 @@ async function measureAtSizes(): Promise<AtSize[]> {
       warmupOps: CYCLES_PER_BATCH / 2,
     });
     assertIdle(supervisor, size);
-    const options = { opsPerBatch: PAIRS_PER_BATCH, batches: BATCHES, warmupOps: PAIRS_PER_BATCH / 2 };
+    // The floor's actors live beside the sessions while both are timed (same heap, same GC load);
+    // they are stopped before the next fill so that heap reading counts sessions only.
+    progress(`floor pool of ${int(size)} actors`);
+    const floorPool = new FloorPool();
+    floorPool.grow(size);
     const hotId = pool.ids[0] as string;
-    progress(`activity at ${int(size)}: hot session, rotation, nested`);
-    const hot = await sample((pairs) => hotActivityPairs(supervisor, hotId, pairs), options);
-    const rotation = await sample((pairs) => {
-      activityPairs(supervisor, pool, pairs, offset);
-      offset += pairs;
-    }, options);
-    const nested = await sample((pairs) => nestedActivityPairs(supervisor, hotId, pairs), options);
+    progress(`activity at ${int(size)}: floor and case batches alternating`);
+    collectGarbage();
+    const activity = await sampleInterleaved(
+      {
+        floorPair: (pairs) => floorHotPairs(floorPool.hot, pairs),
+        floorRotation: (pairs) => floorPool.rotate(pairs),
+        hot: (pairs) => hotActivityPairs(supervisor, hotId, pairs),
+        rotation: (pairs) => {
+          activityPairs(supervisor, pool, pairs, offset);
+          offset += pairs;
+        },
+        nested: (pairs) => nestedActivityPairs(supervisor, hotId, pairs),
+      },
+      { opsPerBatch: PAIRS_PER_BATCH, batches: ACTIVITY_BATCHES, warmupOps: PAIRS_PER_BATCH / 2 },
+    );
+    floorPool.stop();
     assertIdle(supervisor, size);
     results.push({
       size,
       heapPerSession,
-      floorCycle: floor.cycle,
-      floorPair: floor.pair,
+      floorCycle,
       cycle,
-      hot,
-      rotation,
-      nested,
+      ...activity,
     });
   }
   progress(`shutdown of ${int(pool.sessions.length)} idle sessions`);
@@ -121,10 +143,12 @@ function printSizes(rows: readonly AtSize[]): void {
         'open+ready+init+close',
         '× floor',
         'floor event',
+        'floor rotation',
         'hot event',
         '× floor',
         'rotation event',
         '× floor',
+        '× floor rotation',
         'nested event',
         'heap/session',
       ],
@@ -134,10 +158,12 @@ function printSizes(rows: readonly AtSize[]): void {
         num(r.cycle.cpuUs),
         ratio(r.cycle.cpuUs / r.floorCycle.cpuUs),
         num(perEvent(r.floorPair)),
+        num(perEvent(r.floorRotation)),
         num(perEvent(r.hot)),
         ratio(perEvent(r.hot) / perEvent(r.floorPair)),
         num(perEvent(r.rotation)),
         ratio(perEvent(r.rotation) / perEvent(r.floorPair)),
+        ratio(perEvent(r.rotation) / perEvent(r.floorRotation)),
         num(perEvent(r.nested)),
         kib(r.heapPerSession),
       ]),
@@ -145,7 +171,9 @@ function printSizes(rows: readonly AtSize[]): void {
   );
   print(
     '   floor cycle = createActor + start + stop of a 5-state machine with one `after`; floor event = half of\n' +
-      '   one START/END pair that re-arms the `after`. Cycle = open() + await ready() + markInitialized() +\n' +
+      '   one START/END pair that re-arms the `after`, on one actor; floor rotation = the same pair round-robin\n' +
+      '   over as many floor actors as live sessions, in the same heap (a reading aid: the target is against\n' +
+      '   the floor event). Activity batches alternate floor and case (9 rounds). Cycle = open() + await ready() + markInitialized() +\n' +
       '   close() + await whenDisposed(), 100 in flight. Event = half of (get(id) + beginRequest() + done()):\n' +
       '   hot = always the same session; rotation = round-robin through every live session; nested = a\n' +
       '   request inside a session that already has one in flight. Wall-time medians (µs):\n' +
@@ -153,11 +181,23 @@ function printSizes(rows: readonly AtSize[]): void {
         .map(
           (r) =>
             `   @${int(r.size)}: floor cycle ${num(r.floorCycle.medianUs)}, cycle ${num(r.cycle.medianUs)}, ` +
-            `floor event ${num(r.floorPair.medianUs / 2)}, hot ${num(r.hot.medianUs / 2)}, ` +
+            `floor event ${num(r.floorPair.medianUs / 2)}, floor rotation ${num(r.floorRotation.medianUs / 2)}, ` +
+            `hot ${num(r.hot.medianUs / 2)}, ` +
             `rotation ${num(r.rotation.medianUs / 2)}, nested ${num(r.nested.medianUs / 2)}`,
         )
         .join('\n'),
   );
+  const first = rows[0];
+  const last = rows.at(-1);
+  if (first && last && first !== last) {
+    const growth = (pick: (r: AtSize) => Sample): string =>
+      ratio(perEvent(pick(last)) / perEvent(pick(first)));
+    print(
+      `   event cost @${int(last.size)} / @${int(first.size)} (CPU): floor event ${growth((r) => r.floorPair)}, ` +
+        `floor rotation ${growth((r) => r.floorRotation)}, hot ${growth((r) => r.hot)}, ` +
+        `rotation ${growth((r) => r.rotation)} (the floor's own growth is the heap's, not a structure's)`,
+    );
+  }
 }
 
 function printExpiry(e: ExpiryResults): void {

@@ -1,14 +1,18 @@
 /**
  * The XState floor, measured in the same process and at the same heap size as the supervisor: what
  * a bare actor costs with nothing of this library around it. The targets (SPEC.md "Performance
- * targets") are ratios to these two figures:
+ * targets") are ratios to these figures:
  *
  * - floor cycle: `createActor` + `start` + `stop` of a minimal 5-state machine whose initial state
  *   has one `after` (so a timer is armed and cancelled, as for every session);
  * - floor event: one START/END pair on a started actor, END re-entering the state whose `after`
- *   is then re-armed (the cheapest honest model of "a request began, a request ended").
+ *   is then re-armed (the cheapest honest model of "a request began, a request ended");
+ * - floor rotation event: the same pair round-robin over as many floor actors as there are live
+ *   sessions ({@link FloorPool}). Not a target of its own: it shows what any actor pays when each
+ *   event finds a cold actor whose last snapshot has aged into the old generation, so a rotation
+ *   ratio can be read against both.
  */
-import { createActor, setup } from 'xstate';
+import { type Actor, createActor, setup } from 'xstate';
 import { type Sample, sample } from './timing.js';
 
 const HOUR = 3_600_000;
@@ -28,28 +32,58 @@ export const floorMachine = setup({
   },
 });
 
+type FloorActor = Actor<typeof floorMachine>;
+
 /** `ops` create + start + stop cycles. */
 export function floorCycles(ops: number): void {
   for (let i = 0; i < ops; i++) createActor(floorMachine).start().stop();
 }
 
-/** Measures both floor figures; `pairs` START/END pairs on one actor per batch. */
-export async function measureFloor(
-  cycles: number,
-  pairs: number,
-  batches: number,
-): Promise<{ cycle: Sample; pair: Sample }> {
-  const cycle = await sample(floorCycles, { opsPerBatch: cycles, batches, warmupOps: cycles / 2 });
-  const actor = createActor(floorMachine).start();
-  const pair = await sample(
-    (ops) => {
-      for (let i = 0; i < ops; i++) {
-        actor.send({ type: 'START' });
-        actor.send({ type: 'END' });
-      }
-    },
-    { opsPerBatch: pairs, batches, warmupOps: pairs / 2 },
-  );
-  actor.stop();
-  return { cycle, pair };
+/** `pairs` START/END pairs on one actor (the floor event). */
+export function floorHotPairs(actor: FloorActor, pairs: number): void {
+  for (let i = 0; i < pairs; i++) {
+    actor.send({ type: 'START' });
+    actor.send({ type: 'END' });
+  }
+}
+
+/**
+ * Started floor actors, one per live session, each idle with its `after` armed: the floor of the
+ * rotation pattern, in the same heap as the sessions it is compared with.
+ */
+export class FloorPool {
+  readonly hot: FloorActor = createActor(floorMachine).start();
+  private readonly actors: FloorActor[] = [];
+  private offset = 0;
+
+  get size(): number {
+    return this.actors.length;
+  }
+
+  grow(size: number): void {
+    while (this.actors.length < size) this.actors.push(createActor(floorMachine).start());
+  }
+
+  /** `pairs` START/END pairs, round-robin over the pool, continuing where the last call stopped. */
+  rotate(pairs: number): void {
+    const { actors } = this;
+    for (let i = 0; i < pairs; i++) {
+      const actor = actors[(this.offset + i) % actors.length] as FloorActor;
+      actor.send({ type: 'START' });
+      actor.send({ type: 'END' });
+    }
+    this.offset += pairs;
+  }
+
+  /** Stops every actor (so the next size's heap reading holds sessions only). */
+  stop(): void {
+    this.hot.stop();
+    for (const actor of this.actors) actor.stop();
+    this.actors.length = 0;
+  }
+}
+
+/** The floor cycle at the current heap size. */
+export function measureFloorCycle(cycles: number, batches: number): Promise<Sample> {
+  return sample(floorCycles, { opsPerBatch: cycles, batches, warmupOps: cycles / 2 });
 }

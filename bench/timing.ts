@@ -90,6 +90,46 @@ export async function sample(
   };
 }
 
+/**
+ * Like {@link sample} for several workloads that are compared with each other: their batches
+ * alternate (round r runs each workload once, starting one further along each round), so a burst
+ * of load from another process, a JIT tier-up or a full collection lands on all of them alike
+ * rather than on whichever ran during it. Returns one {@link Sample} per workload.
+ */
+export async function sampleInterleaved<K extends string>(
+  work: Readonly<Record<K, (ops: number) => unknown>>,
+  { opsPerBatch, batches, warmupOps }: Omit<SampleOptions, 'budgetMs'>,
+): Promise<Record<K, Sample>> {
+  const names = Object.keys(work) as K[];
+  const wall = new Map<K, number[]>(names.map((name) => [name, []]));
+  const cpu = new Map<K, number[]>(names.map((name) => [name, []]));
+  if (warmupOps > 0) for (const name of names) await work[name](warmupOps);
+  for (let round = 0; round < batches; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(round + k) % names.length] as K;
+      const cpu0 = process.cpuUsage();
+      const t0 = now();
+      await work[name](opsPerBatch);
+      wall.get(name)?.push((msSince(t0) * 1000) / opsPerBatch);
+      const used = process.cpuUsage(cpu0);
+      cpu.get(name)?.push((used.user + used.system) / opsPerBatch);
+    }
+  }
+  const result = {} as Record<K, Sample>;
+  for (const name of names) {
+    const perOp = wall.get(name) ?? [];
+    result[name] = {
+      medianUs: median(perOp),
+      cpuUs: median(cpu.get(name) ?? []),
+      bestUs: Math.min(...perOp),
+      worstUs: Math.max(...perOp),
+      ops: perOp.length * opsPerBatch,
+      batches: perOp.length,
+    };
+  }
+  return result;
+}
+
 /** GC pauses seen while watching: the longest by kind tells young-generation garbage from a full collection. */
 export interface GcPauses {
   readonly longestMs: number;
