@@ -25,8 +25,19 @@ export const TIMER_SLICE_BUDGET_MS = 10;
 /** Width of one bucket of the timer wheel: timers fire up to this much late, never early. */
 export const TIMER_RESOLUTION_MS = 10;
 
-/** Bucket of a timer that was due at once and waits in the current drain, not in a bucket. */
-const DUE_NOW = -1;
+/**
+ * One 10 ms slot of the wheel: its pending timers as an intrusive doubly linked list (in the order
+ * they were scheduled) and the unref'd Node timer that fires it.
+ */
+class Bucket {
+  head: WheelTimer | undefined = undefined;
+  tail: WheelTimer | undefined = undefined;
+  size = 0;
+  constructor(
+    readonly key: number,
+    readonly handle: NodeJS.Timeout,
+  ) {}
+}
 
 /**
  * A scheduled callback; `callback` is cleared once it ran or was cancelled.
@@ -39,10 +50,11 @@ const DUE_NOW = -1;
  * literal, 358 MB with the class (the rest is xstate's own literals).
  */
 class WheelTimer {
-  constructor(
-    public callback: (() => void) | undefined,
-    readonly bucket: number,
-  ) {}
+  /** The bucket it waits in; `undefined` once due (queued or running), cancelled, or due at once. */
+  bucket: Bucket | undefined = undefined;
+  previous: WheelTimer | undefined = undefined;
+  next: WheelTimer | undefined = undefined;
+  constructor(public callback: (() => void) | undefined) {}
 }
 
 /**
@@ -52,6 +64,16 @@ class WheelTimer {
  *   one unref'd Node timer, so 100 000 sessions cost a handful of Node timers, not 100 000 (about
  *   a tenth of the memory per pending timeout). The trade-off: a timeout fires up to one bucket
  *   late, never early.
+ * - Scheduling and cancelling are O(1) with no hashing of the timer: a bucket keeps its timers on
+ *   an intrusive linked list and each timer knows its bucket, so a cancel touches the timer and
+ *   its two neighbours only (a `Set` per bucket cost a hash delete per cancel, slower in the large
+ *   buckets a fill leaves behind: 0.16 µs per cancel + schedule with 1 000 pending timers, 0.54 µs
+ *   with 100 000).
+ * - A bucket emptied by a cancel stays, with its Node timer, until another bucket empties: a
+ *   session busy with requests re-arms its idle timer into the same bucket many times in 10 ms,
+ *   and deleting then re-creating the bucket each time (a `Map` delete + set of the same key, a
+ *   Node timer cleared and set) cost 1.8 µs per request with 100 000 timers pending, 0.45 µs with
+ *   1 000. Only one empty bucket is kept, so memory stays bounded by the pending timers.
  * - Node runs every due timer of a turn back to back without polling I/O in between; here a due
  *   bucket only moves its callbacks to a queue, which runs for at most `budgetMs` per loop turn
  *   (`setImmediate` between slices), so a crowd of sessions expiring together never stalls the
@@ -62,7 +84,9 @@ class WheelTimer {
  *   at once for their turn (a few hundred MB of young objects the scavenger copied and promoted).
  */
 export class TimerWheel {
-  private readonly buckets = new Map<number, { timers: Set<WheelTimer>; handle: NodeJS.Timeout }>();
+  private readonly buckets = new Map<number, Bucket>();
+  /** The one bucket kept although a cancel emptied it (see the class comment). */
+  private keptEmpty: Bucket | undefined = undefined;
   private queue: WheelTimer[] = [];
   private head = 0;
   /** Due-now callbacks scheduled by the callback that is running; they run before the queue goes on. */
@@ -85,40 +109,74 @@ export class TimerWheel {
     return this.queue.length - this.head + this.dueNow.length;
   }
 
+  /** Node timers held by the wheel (one per bucket with a pending timer, plus at most one empty). */
+  get bucketCount(): number {
+    return this.buckets.size;
+  }
+
   schedule(callback: () => void, ms: number): WheelTimer {
+    const timer = new WheelTimer(callback);
     if (this.draining && ms <= 0) {
-      const timer = new WheelTimer(callback, DUE_NOW);
       this.dueNow.push(timer);
       return timer;
     }
     const due = this.now() + Math.min(Math.max(0, ms), MAX_TIMER_DELAY);
-    const bucket = Math.ceil(due / this.resolutionMs);
-    const timer = new WheelTimer(callback, bucket);
-    let slot = this.buckets.get(bucket);
-    if (!slot) {
-      const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, bucket * this.resolutionMs - this.now()));
-      const handle = setTimeout(() => this.fire(bucket), delay);
+    const key = Math.ceil(due / this.resolutionMs);
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, key * this.resolutionMs - this.now()));
+      const handle = setTimeout(() => this.fire(key), delay);
       handle.unref();
-      slot = { timers: new Set(), handle };
-      this.buckets.set(bucket, slot);
+      bucket = new Bucket(key, handle);
+      this.buckets.set(key, bucket);
     }
-    slot.timers.add(timer);
+    timer.bucket = bucket;
+    timer.previous = bucket.tail;
+    if (bucket.tail) bucket.tail.next = timer;
+    else bucket.head = timer;
+    bucket.tail = timer;
+    bucket.size += 1;
     return timer;
   }
 
   cancel(timer: WheelTimer): void {
     timer.callback = undefined;
-    const slot = this.buckets.get(timer.bucket);
-    if (!slot?.timers.delete(timer) || slot.timers.size > 0) return;
-    clearTimeout(slot.handle);
-    this.buckets.delete(timer.bucket);
+    const bucket = timer.bucket;
+    if (!bucket) return;
+    timer.bucket = undefined;
+    const { previous, next } = timer;
+    if (previous) previous.next = next;
+    else bucket.head = next;
+    if (next) next.previous = previous;
+    else bucket.tail = previous;
+    timer.previous = undefined;
+    timer.next = undefined;
+    bucket.size -= 1;
+    if (bucket.size > 0 || bucket === this.keptEmpty) return;
+    const dropped = this.keptEmpty;
+    this.keptEmpty = bucket;
+    if (dropped && dropped.size === 0 && this.buckets.get(dropped.key) === dropped) {
+      clearTimeout(dropped.handle);
+      this.buckets.delete(dropped.key);
+    }
   }
 
-  private fire(bucket: number): void {
-    const slot = this.buckets.get(bucket);
-    if (!slot) return;
-    this.buckets.delete(bucket);
-    for (const timer of slot.timers) this.queue.push(timer);
+  private fire(key: number): void {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return;
+    this.buckets.delete(key);
+    if (bucket === this.keptEmpty) this.keptEmpty = undefined;
+    for (let timer = bucket.head; timer; ) {
+      const next = timer.next;
+      timer.bucket = undefined;
+      timer.previous = undefined;
+      timer.next = undefined;
+      this.queue.push(timer);
+      timer = next;
+    }
+    bucket.head = undefined;
+    bucket.tail = undefined;
+    bucket.size = 0;
     if (!this.draining) this.drain();
   }
 

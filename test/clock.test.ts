@@ -131,6 +131,81 @@ describe('TimerWheel', () => {
     });
   });
 
+  describe('buckets, on an injected clock', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /** A wheel of 10 ms buckets whose time is `clock.now`, with Node's timers faked to match it. */
+    const wheelOnFakeTime = () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
+      const clock = { now: 1_000_000 };
+      const wheel = new TimerWheel(10, 10, undefined, () => clock.now);
+      const advance = (ms: number): void => {
+        for (let step = 0; step < ms; step += 1) {
+          clock.now += 1;
+          vi.advanceTimersByTime(1);
+        }
+      };
+      return { wheel, clock, advance };
+    };
+
+    it.each([
+      { cancelled: [], ran: [0, 1, 2, 3, 4] },
+      { cancelled: [0], ran: [1, 2, 3, 4] },
+      { cancelled: [4], ran: [0, 1, 2, 3] },
+      { cancelled: [2], ran: [0, 1, 3, 4] },
+      { cancelled: [0, 2, 4], ran: [1, 3] },
+      { cancelled: [1, 2, 3, 4], ran: [0] },
+      { cancelled: [0, 1, 2, 3, 4], ran: [] },
+    ])(
+      'runs what is left of a bucket in scheduling order when $cancelled were cancelled',
+      ({ cancelled, ran }) => {
+        const { wheel, advance } = wheelOnFakeTime();
+        const order: number[] = [];
+        const timers = [0, 1, 2, 3, 4].map((i) => wheel.schedule(() => order.push(i), 25));
+        for (const i of cancelled) wheel.cancel(timers[i] as (typeof timers)[number]);
+        advance(40);
+        expect(order).toEqual(ran);
+      },
+    );
+
+    it('re-arms a timer into the same bucket over and over with one Node timer, and still fires it', () => {
+      const { wheel, clock, advance } = wheelOnFakeTime();
+      let firedAt: number | undefined;
+      let timer = wheel.schedule(() => (firedAt = clock.now), 50);
+      for (let i = 0; i < 100; i += 1) {
+        wheel.cancel(timer);
+        timer = wheel.schedule(() => (firedAt = clock.now), 50);
+      }
+      expect(wheel.bucketCount).toBe(1);
+      advance(60);
+      expect(firedAt).toBe(1_000_050);
+      expect(wheel.bucketCount).toBe(0);
+    });
+
+    it('keeps at most one bucket that cancels emptied', () => {
+      const { wheel, advance } = wheelOnFakeTime();
+      let ran = 0;
+      const timers = [15, 25, 35, 45, 55].map((delay) => wheel.schedule(() => (ran += 1), delay));
+      expect(wheel.bucketCount).toBe(5);
+      for (const timer of timers) wheel.cancel(timer);
+      expect(wheel.bucketCount).toBe(1);
+      advance(70);
+      expect({ ran, buckets: wheel.bucketCount }).toEqual({ ran: 0, buckets: 0 });
+    });
+
+    it('never drops the kept empty bucket once a new timer waits in it', () => {
+      const { wheel, clock, advance } = wheelOnFakeTime();
+      let firedAt: number | undefined;
+      wheel.cancel(wheel.schedule(() => {}, 20));
+      wheel.schedule(() => (firedAt = clock.now), 20);
+      wheel.cancel(wheel.schedule(() => {}, 40));
+      advance(30);
+      expect(firedAt).toBe(1_000_020);
+    });
+  });
+
   it('keeps running later callbacks when one throws, and reports the error', async () => {
     const errors: unknown[] = [];
     const wheel = new TimerWheel(10, 1, (error) => errors.push(error));
