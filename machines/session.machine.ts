@@ -80,7 +80,12 @@ export interface SessionOutput {
 const MAX_TIMER_DELAY = 2_147_483_647;
 
 export type SessionEvent =
-  | { type: 'INITIALIZED'; at: number }
+  /**
+   * The handshake completed. `requestsInFlight`, when given, is the runtime's count at that moment:
+   * the supervisor's runtime does not report requests before the handshake (the initialize request
+   * itself, mostly), so a session takes no macrostep for them; the count decides active or idle.
+   */
+  | { type: 'INITIALIZED'; at: number; requestsInFlight?: number }
   /**
    * A request started. The runtime sends only the edge from none to one request in flight (and
    * `REQUEST.END` only for the edge back), so nested requests cost no macrostep; `requests`, when
@@ -103,17 +108,18 @@ export type SessionEvent =
    */
   | { type: 'WAKE'; at: number };
 
-type Counts = Pick<SessionMachineContext, 'requestsInFlight' | 'openStreams' | 'streamsCountAsActivity'>;
-
-const isBusy = (c: Counts): boolean =>
-  c.requestsInFlight > 0 || (c.streamsCountAsActivity && c.openStreams > 0);
-
 /** The exact lifetime total when the runtime reports it, else one more than the machine counted. */
 const requestsAfterStart = (context: SessionMachineContext, event: SessionEvent): number =>
   'requests' in event && event.requests !== undefined ? event.requests : context.requests + 1;
 
 const requestsReported = (context: SessionMachineContext, event: SessionEvent): number =>
   'requests' in event && event.requests !== undefined ? event.requests : context.requests;
+
+/** Requests in flight at the handshake: the runtime's count when `INITIALIZED` carries one. */
+const requestsAtHandshake = (context: SessionMachineContext, event: SessionEvent): number =>
+  event.type === 'INITIALIZED' && event.requestsInFlight !== undefined
+    ? event.requestsInFlight
+    : context.requestsInFlight;
 
 const session = setup({
   types: {
@@ -151,7 +157,7 @@ const session = setup({
     })),
     completeHandshake: assign(({ context, event }) => {
       const at = 'at' in event ? event.at : context.lastActivityAt;
-      return { lastActivityAt: at, initializedAt: at };
+      return { lastActivityAt: at, initializedAt: at, requestsInFlight: requestsAtHandshake(context, event) };
     }),
     endBecauseClosed: assign(({ context, event }) =>
       event.type === 'CLOSE'
@@ -180,7 +186,8 @@ const session = setup({
     hibernate: () => {},
   },
   guards: {
-    isBusy: ({ context }) => isBusy(context),
+    busyAtHandshake: ({ context, event }) =>
+      requestsAtHandshake(context, event) > 0 || (context.streamsCountAsActivity && context.openStreams > 0),
     hasRequestInFlight: ({ context }) => context.requestsInFlight > 0,
     hasOpenStream: ({ context }) => context.openStreams > 0,
     // Busy with no request in flight means kept by counted streams; no context copy per request.
@@ -240,7 +247,7 @@ const created = session.createStateConfig({
     'PREPARE.FAILED': { target: '#session.expired', actions: 'endBecausePreparationFailed' },
     // The runtime reports a handshake only once the server it ran on was built.
     INITIALIZED: [
-      { guard: 'isBusy', target: 'active', actions: 'completeHandshake' },
+      { guard: 'busyAtHandshake', target: 'active', actions: 'completeHandshake' },
       { target: 'idle', actions: 'completeHandshake' },
     ],
     'REQUEST.START': { actions: 'startRequest' },

@@ -204,8 +204,11 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
     this.started += 1;
     this.lastActivity = at;
     this.inFlight += 1;
-    // Only the first request of a busy spell is news to the machine.
-    if (this.inFlight === 1) this.actor.send({ type: 'REQUEST.START', at, requests: this.started });
+    // Only the first request of a busy spell is news to the machine, and none before the handshake:
+    // `INITIALIZED` carries the count then.
+    if (this.inFlight === 1 && this.state !== 'created') {
+      this.actor.send({ type: 'REQUEST.START', at, requests: this.started });
+    }
     this.host.requestStarted(this as SupervisedSession<unknown>);
     let ended = false;
     return () => {
@@ -216,7 +219,7 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
       const endedAt = this.host.now();
       this.lastActivity = endedAt;
       this.inFlight -= 1;
-      if (this.inFlight === 0) {
+      if (this.inFlight === 0 && this.state !== 'created') {
         this.actor.send({ type: 'REQUEST.END', at: endedAt, requests: this.started });
       }
       this.host.requestEnded(this as SupervisedSession<unknown>);
@@ -255,7 +258,7 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   markInitialized(): void {
     // A handshake cannot have completed on a server that was not built yet.
     if (!this.prepared) return;
-    this.actor.send({ type: 'INITIALIZED', at: this.host.now() });
+    this.actor.send({ type: 'INITIALIZED', at: this.host.now(), requestsInFlight: this.inFlight });
   }
 
   /** Resolves with the session's server once it is built; rejects if the session ends first. */

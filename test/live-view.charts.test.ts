@@ -60,7 +60,9 @@ describe('a machine read from its definition', () => {
       expect.arrayContaining(['SHUTDOWN', 'always']),
     );
     const guarded = chart.transitions.map((t) => `${t.label} [${t.guard}]`);
-    expect(guarded).toEqual(expect.arrayContaining(['INITIALIZED [undefined]', 'INITIALIZED [isBusy]']));
+    expect(guarded).toEqual(
+      expect.arrayContaining(['INITIALIZED [undefined]', 'INITIALIZED [busyAtHandshake]']),
+    );
   });
 
   it('reads delays, invoked actors, guards, eventless and targetless transitions, final states', () => {
@@ -125,7 +127,7 @@ describe('a reported move lands on the arrow it took', () => {
       byLabel('INITIALIZED', null),
     ]);
     expect(resolveTransition(chart, 'created', 'INITIALIZED', 'active')).toEqual([
-      byLabel('INITIALIZED', 'isBusy'),
+      byLabel('INITIALIZED', 'busyAtHandshake'),
     ]);
   });
 

@@ -257,7 +257,7 @@ describe.skipIf(skipBrowser)('the live view in headless Chromium', () => {
     // The SDK's handshake completes while its initialize is still in flight, the others' while idle.
     const initialized = async () =>
       Number(await taken(page, arrow('INITIALIZED', null))()) +
-      Number(await taken(page, arrow('INITIALIZED', 'isBusy'))());
+      Number(await taken(page, arrow('INITIALIZED', 'busyAtHandshake'))());
     await expect.poll(initialized, POLL).toBe(3);
     expect(await page.locator('#capacity').textContent()).toBe('4 / 4');
     expect(await linesOf(page, 'capacity'), 'the capacity card wraps').toBe(1);

@@ -177,6 +177,30 @@ describe('session machine: created', () => {
     expect(session.entered).toEqual(['created', 'idle']);
   });
 
+  it('goes active on INITIALIZED that reports a request in flight, none reported before', async () => {
+    const session = startSession();
+    session.prepare.resolve();
+    await settle();
+
+    session.send({ type: 'INITIALIZED', requestsInFlight: 1 });
+
+    expect({ state: session.state(), inFlight: session.context().requestsInFlight }).toEqual({
+      state: 'active',
+      inFlight: 1,
+    });
+  });
+
+  it('goes idle on INITIALIZED that reports no request in flight, whatever was reported before', async () => {
+    const session = startSession();
+    session.send({ type: 'REQUEST.START' });
+    session.prepare.resolve();
+    await settle();
+
+    session.send({ type: 'INITIALIZED', requestsInFlight: 0 });
+
+    expect(session.state()).toBe('idle');
+  });
+
   it('takes no event for a built server: it stays created until the handshake', async () => {
     const session = startSession();
 

@@ -114,6 +114,49 @@ describe('opening a session (original: createSession(server, metadata?))', () =>
     expect(session.state).toBe('idle');
   });
 
+  it('reports no request before the handshake: INITIALIZED carries the count, and the session is active', async () => {
+    const events: string[] = [];
+    const { supervisor } = supervise({
+      inspect: (event) => {
+        if (event.type === '@xstate.event' && /^(REQUEST|INITIALIZED)/.test(event.event.type))
+          events.push(event.event.type);
+      },
+    });
+    const session = supervisor.open();
+    await session.ready();
+
+    session.beginRequest(); // the initialize request, still in flight at the handshake
+    session.markInitialized();
+
+    expect({ state: session.state, events }).toEqual({
+      state: 'active',
+      events: ['INITIALIZED'],
+    });
+  });
+
+  it('goes idle when a request that began before the handshake ends after it', async () => {
+    const { supervisor } = supervise();
+    const session = supervisor.open();
+    await session.ready();
+    const done = session.beginRequest();
+    session.markInitialized();
+
+    done();
+
+    expect(session.state).toBe('idle');
+  });
+
+  it('is idle at the handshake when the requests before it have ended', async () => {
+    const { supervisor } = supervise();
+    const session = supervisor.open();
+    await session.ready();
+    session.beginRequest()();
+
+    session.markInitialized();
+
+    expect(session.state).toBe('idle');
+  });
+
   it('ignores markInitialized() before the server is built: no handshake ran on it', async () => {
     const { supervisor } = supervise();
     const session = supervisor.open();

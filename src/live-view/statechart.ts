@@ -31,7 +31,7 @@ export interface ChartTransition {
   readonly event: string;
   /** What the drawing writes on the arrow: `after idleTimeout`, `INITIALIZED`, `done: release`. */
   readonly label: string;
-  /** The guard's name (`isBusy`, `and(isBusy, nothingOpen)`), shown when the arrow is pointed at. */
+  /** The guard's name (`busyAtHandshake`, `and(hasOpenStream, nothingOpen)`), shown when the arrow is pointed at. */
   readonly guard: string | undefined;
   readonly kind: 'event' | 'after' | 'done' | 'error' | 'always' | 'initial';
 }
@@ -49,7 +49,7 @@ export const initialNodeId = (parentId: string): string => `${parentId}:initial`
 
 type Guard = AnyTransitionDefinition['guard'];
 
-/** `isBusy`, `and(isBusy, nothingOpen)`, `not(x)`: the name the machine gave the guard. */
+/** `busyAtHandshake`, `and(hasOpenStream, nothingOpen)`, `not(x)`: the name the machine gave the guard. */
 function guardName(guard: Guard): string | undefined {
   if (guard === undefined) return undefined;
   if (typeof guard === 'string') return guard;

@@ -69,8 +69,8 @@ export const MUTATIONS: readonly Mutation[] = [
     kind: 'transition',
     file: 'machines/session.machine.ts',
     description: 'a session busy at its handshake goes idle (and starts its idle timer)',
-    find: "{ guard: 'isBusy', target: 'active', actions: 'completeHandshake' },",
-    replace: "{ guard: 'isBusy', target: 'idle', actions: 'completeHandshake' },",
+    find: "{ guard: 'busyAtHandshake', target: 'active', actions: 'completeHandshake' },",
+    replace: "{ guard: 'busyAtHandshake', target: 'idle', actions: 'completeHandshake' },",
   },
   {
     id: 'request-counted-twice',
