@@ -16,7 +16,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { type ExpiryResults, runExpiryCase } from './expiry-case.js';
-import { FloorPool, floorHotPairs, measureFloorCycle } from './floor-case.js';
+import { FloorPool, floorCycles, floorHotPairs } from './floor-case.js';
 import { runHibernationCase } from './hibernation-case.js';
 import { printHibernation } from './hibernation-report.js';
 import { runNaiveCase } from './naive-case.js';
@@ -32,19 +32,12 @@ import {
   nestedActivityPairs,
   warmUpSupervisor,
 } from './supervisor-case.js';
-import {
-  collectGarbage,
-  heapUsedAfterGc,
-  msSince,
-  now,
-  type Sample,
-  sample,
-  sampleInterleaved,
-} from './timing.js';
+import { collectGarbage, heapUsedAfterGc, msSince, now, type Sample, sampleInterleaved } from './timing.js';
 
 const SIZES = [1_000, 10_000, 50_000, 100_000] as const;
-const BATCHES = 5;
 const CYCLES_PER_BATCH = 1_000;
+/** Cycle batches alternate between the floor and the case too. */
+const CYCLE_BATCHES = 9;
 /** Activity batches alternate between the floor and the case (see sampleInterleaved): more, shorter ones. */
 const ACTIVITY_BATCHES = 9;
 const PAIRS_PER_BATCH = 10_000;
@@ -86,14 +79,16 @@ async function measureAtSizes(): Promise<AtSize[]> {
     progress(`filling to ${int(size)} idle sessions`);
     await fillIdle(supervisor, pool, size);
     const heapPerSession = (heapUsedAfterGc() - heapEmpty) / size;
-    progress(`floor cycle at ${int(size)}`);
-    const floorCycle = await measureFloorCycle(CYCLES_PER_BATCH, BATCHES);
-    progress(`open+ready+init+close at ${int(size)}`);
-    const cycle = await sample((ops) => admitInitializeDispose(supervisor, ops), {
-      opsPerBatch: CYCLES_PER_BATCH,
-      batches: BATCHES,
-      warmupOps: CYCLES_PER_BATCH / 2,
-    });
+    progress(`floor cycle and open+ready+init+close at ${int(size)}: batches alternating`);
+    collectGarbage();
+    // Alternating batches: a burst of load from elsewhere lands on both, not on one side's median.
+    const { floorCycle, cycle } = await sampleInterleaved(
+      {
+        floorCycle: floorCycles,
+        cycle: (ops) => admitInitializeDispose(supervisor, ops),
+      },
+      { opsPerBatch: CYCLES_PER_BATCH, batches: CYCLE_BATCHES, warmupOps: CYCLES_PER_BATCH / 2 },
+    );
     assertIdle(supervisor, size);
     // The floor's actors live beside the sessions while both are timed (same heap, same GC load);
     // they are stopped before the next fill so that heap reading counts sessions only.
@@ -173,7 +168,7 @@ function printSizes(rows: readonly AtSize[]): void {
     '   floor cycle = createActor + start + stop of a 5-state machine with one `after`; floor event = half of\n' +
       '   one START/END pair that re-arms the `after`, on one actor; floor rotation = the same pair round-robin\n' +
       '   over as many floor actors as live sessions, in the same heap (a reading aid: the target is against\n' +
-      '   the floor event). Activity batches alternate floor and case (9 rounds). Cycle = open() + await ready() + markInitialized() +\n' +
+      '   the floor event). Cycle and activity batches alternate floor and case (9 rounds each). Cycle = open() + await ready() + markInitialized() +\n' +
       '   close() + await whenDisposed(), 100 in flight. Event = half of (get(id) + beginRequest() + done()):\n' +
       '   hot = always the same session; rotation = round-robin through every live session; nested = a\n' +
       '   request inside a session that already has one in flight. Wall-time medians (µs):\n' +
@@ -304,7 +299,7 @@ async function main(): Promise<void> {
     const naive = await runNaiveCase({
       sizes: [1_000, 5_000],
       opsPerBatch: 100,
-      batches: BATCHES,
+      batches: 5,
       budgetMs: 3_000,
     });
     print(

@@ -13,7 +13,6 @@
  *   ratio can be read against both.
  */
 import { type Actor, createActor, setup } from 'xstate';
-import { type Sample, sample } from './timing.js';
 
 const HOUR = 3_600_000;
 
@@ -81,9 +80,4 @@ export class FloorPool {
     for (const actor of this.actors) actor.stop();
     this.actors.length = 0;
   }
-}
-
-/** The floor cycle at the current heap size. */
-export function measureFloorCycle(cycles: number, batches: number): Promise<Sample> {
-  return sample(floorCycles, { opsPerBatch: cycles, batches, warmupOps: cycles / 2 });
 }
