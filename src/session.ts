@@ -46,6 +46,11 @@ export interface SessionHost {
   streamsChanged(session: SupervisedSession<unknown>): void;
   /** Restores a hibernated session's actor (synchronously) before anything is sent to it. */
   awaken(session: SupervisedSession<unknown>): void;
+  /** Ends a hibernated session with `close` without restoring its actor; `false` if it needs one. */
+  endAsleep(
+    session: SupervisedSession<unknown>,
+    close: { type: 'CLOSE'; reason: SessionEndReason; at: number; requests: number },
+  ): boolean;
 }
 
 export type SessionActor = Actor<AnySessionMachine>;
@@ -250,8 +255,11 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
 
   /** @internal Ends the session (the supervisor's `close`); the machine records the exact request total. */
   end(reason: SessionEndReason, at: number): void {
+    const close = { type: 'CLOSE', reason, at, requests: this.started } as const;
+    // A hibernated session ends on its snapshot, with no actor restored, whenever it can.
+    if (this.hibernation && this.host.endAsleep(this as SupervisedSession<unknown>, close)) return;
     if (this.hibernation) this.host.awaken(this as SupervisedSession<unknown>);
-    this.actor.send({ type: 'CLOSE', reason, at, requests: this.started });
+    this.actor.send(close);
   }
 
   /** Reports that the `initialize` handshake completed; ignored until {@link ready} has resolved. */

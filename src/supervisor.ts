@@ -129,6 +129,7 @@ export class SessionSupervisor<TServer = unknown> {
       },
       streamsChanged: (session) => table.refreshStreamsOnly(session as SupervisedSession<TServer>),
       awaken: (session) => this.hibernation.awaken(session),
+      endAsleep: (session, close) => this.hibernation.endAsleep(session, close),
     };
     this.hibernation = new Hibernation({
       clock,

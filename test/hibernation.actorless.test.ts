@@ -99,14 +99,18 @@ async function hibernatedSessions(options: { inspected: boolean; count: number }
   return { clock, supervisor, sessions, lines, events };
 }
 
+type Ending = 'deadline' | 'delete' | 'shutdown';
+
 /** Everything observable of a run after the hibernations, with the session's actor kind left out. */
-async function expireAll(inspected: boolean) {
+async function expireAll(inspected: boolean, ending: Ending = 'deadline') {
   const run = await hibernatedSessions({ inspected, count: 3 });
   const { clock, supervisor, sessions } = run;
   const { events, lines } = run;
   const before = { events: events.length, lines: lines.length };
   const { registry, stop } = createSupervisorMetrics(supervisor);
-  clock.increment(IDLE_TIMEOUT);
+  if (ending === 'delete') for (const session of sessions) supervisor.close(session.id);
+  if (ending === 'shutdown') void supervisor.shutdown({ grace: 0 });
+  if (ending === 'deadline') clock.increment(IDLE_TIMEOUT);
   await settle();
   // An actor waits one more (simulated) tick for its idle timer of 0 ms; the actorless run does not.
   clock.increment(10);
@@ -163,6 +167,23 @@ describe('a hibernated session at its idle deadline ends without an actor', () =
     expect(withActor.endedAsleep).toBe(0);
     expect(timeless(withoutActor)).toEqual(timeless(withActor));
   });
+
+  it.each(['delete', 'shutdown'] as const)(
+    'ends on %s with no actor restored, reporting exactly what a restored actor reports',
+    async (ending) => {
+      const withoutActor = await expireAll(false, ending);
+      const withActor = await expireAll(true, ending);
+
+      expect({
+        endedAsleep: [withoutActor.endedAsleep, withActor.endedAsleep],
+        reasons: withoutActor.outputs.map((output) => output.reason),
+      }).toEqual({
+        endedAsleep: [3, 0],
+        reasons: Array(3).fill(ending === 'delete' ? 'deleted' : 'shutdown'),
+      });
+      expect({ ...withoutActor, endedAsleep: 0 }).toEqual({ ...withActor, endedAsleep: 0 });
+    },
+  );
 
   it('restores an actor instead when its deadline is not due yet: the machine waits, then ends it on time', async () => {
     const clock = earlyFiringClock();

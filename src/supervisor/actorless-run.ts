@@ -20,7 +20,7 @@ export interface ActorlessRun {
   /** Taken on the restored snapshot, with its actions held back until the run goes on. */
   readonly first: AnyEventObject;
   /** Taken next, if given (the run then always goes on). */
-  readonly then?: AnyEventObject | undefined;
+  readonly next?: AnyEventObject | undefined;
   /** Called once the run goes on, before any held-back action runs. */
   commit(): void;
 }
@@ -37,7 +37,7 @@ const quietSystem = { _sendInspectionEvent: () => {} };
  *
  * The machine still decides everything: `first` (e.g. `WAKE`) is taken on the restored snapshot
  * with its actions held back; the run goes on only if the machine then has something to do now —
- * a `then` event (e.g. `CLOSE`) or an `after` timer it armed with a delay of 0 (its idle timeout,
+ * a `next` event (e.g. `CLOSE`) or an `after` timer it armed with a delay of 0 (its idle timeout,
  * re-armed with what remains, is due). Otherwise nothing happened (no action ran) and the caller
  * restores an actor instead. Once it goes on, the held-back actions run, then — as an actor would —
  * events the actions send to `self` (in order), then timers that are due (in the order armed),
@@ -56,9 +56,9 @@ const quietSystem = { _sendInspectionEvent: () => {} };
 export function runWithoutActor(
   logic: AnyStateMachine,
   persisted: unknown,
-  { standIn, first, then, commit }: ActorlessRun,
+  { standIn, first, next, commit }: ActorlessRun,
 ): AnyMachineSnapshot | undefined {
-  const mailbox: AnyEventObject[] = then ? [then] : [];
+  const mailbox: AnyEventObject[] = next ? [next] : [];
   const timers: PendingTimer[] = [];
   let heldBack: ExecutableAction[] | undefined = [];
   const execute = (action: ExecutableAction): void => {

@@ -38,7 +38,7 @@ export interface HibernationCounts {
   readonly wakeUpLatencySumMs: number;
   /**
    * Hibernated sessions that ended without their actor being restored: the machine ran on their
-   * persisted snapshot (idle deadline due), as in an expiry storm.
+   * persisted snapshot (idle deadline due, as in an expiry storm, or closed: evicted, deleted, shut down).
    */
   readonly endedAsleep: number;
 }
@@ -203,6 +203,32 @@ export class Hibernation {
       }
     }
     this.awaken(session);
+  }
+
+  /**
+   * Ends a hibernated session (evicted, deleted, shut down) on its snapshot: `WAKE`, then `close`,
+   * run without an actor as at its deadline. `false` (nothing done) when an actor is needed: an
+   * inspector watches, or the session still holds something to release.
+   */
+  endAsleep(session: SupervisedSession<unknown>, close: AnyEventObject): boolean {
+    const hibernation = session.hibernation;
+    const logic = this.hooks.actorlessLogic();
+    if (!hibernation || !logic || session.server !== undefined || session.cleanups !== undefined)
+      return false;
+    const snapshot = runWithoutActor(logic, this.expand(session, hibernation.snapshot), {
+      standIn: (send) => this.hooks.standIn(session, send),
+      first: { type: 'WAKE', at: this.hooks.clock.now() },
+      next: close,
+      commit: () => this.forget(session),
+    });
+    this.endedAsleep += 1;
+    if (snapshot?.status !== 'done') {
+      session.logger?.error(
+        { state: snapshot?.value },
+        'an actorless run of a hibernated session did not end',
+      );
+    }
+    return true;
   }
 
   /** The session leaves hibernation: no wake-up timer, not counted as hibernated. */
