@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { assign, setup, stateIn } from 'xstate';
 
 /**
  * Why a session ended. Carried from `expired` into the final output and into
@@ -207,7 +207,11 @@ const session = setup({
         ? Math.max(0, context.lastActivityAt + context.timeouts.idleTimeout - event.at)
         : context.timeouts.idleTimeout,
     hibernateAfter: ({ context }) => context.timeouts.hibernateAfter ?? MAX_TIMER_DELAY,
-    maxLifetime: ({ context }) => context.timeouts.maxLifetime ?? MAX_TIMER_DELAY,
+    // After a wake-up, what remains of the lifetime since admission.
+    maxLifetime: ({ context, event }) =>
+      event?.type === 'WAKE'
+        ? Math.max(0, context.createdAt + (context.timeouts.maxLifetime ?? MAX_TIMER_DELAY) - event.at)
+        : (context.timeouts.maxLifetime ?? MAX_TIMER_DELAY),
     disposeTimeout: ({ context }) => context.timeouts.disposeTimeout,
   },
 });
@@ -293,10 +297,10 @@ const idle = session.createStateConfig({
 /**
  * `idle` for sessions that hibernate: still `idle` for capacity, LRU order and the idle timeout,
  * with an `awake` sub-state (server and transport held) and a `hibernated` one (the runtime keeps
- * only the persisted snapshot). `WAKE` re-enters `idle` (`idleId`, where the chart puts it),
- * re-arming the idle timer with what is left.
+ * only the persisted snapshot). `WAKE` re-enters `idle` (`idleId`), re-arming the idle timer with
+ * what is left; in a chart with a lifetime, `live` takes `WAKE` instead (`idleId` undefined).
  */
-const hibernatingIdle = (idleId: '#session.idle' | '#session.live.idle') =>
+const hibernatingIdle = (idleId: '#session.idle' | undefined) =>
   session.createStateConfig({
     ...idle,
     initial: 'awake',
@@ -308,9 +312,8 @@ const hibernatingIdle = (idleId: '#session.idle' | '#session.live.idle') =>
       },
       hibernated: {
         entry: 'hibernate',
-        on: {
-          WAKE: { target: idleId, reenter: true },
-        },
+        // With a lifetime, `live` takes WAKE (see hibernatingSessionMachine).
+        ...(idleId === undefined ? {} : { on: { WAKE: { target: idleId, reenter: true } } }),
       },
     },
   });
@@ -327,9 +330,18 @@ const live = session.createStateConfig({
   states: { created, active, idle },
 });
 
+/**
+ * `live` for sessions that hibernate and have a lifetime. A persisted snapshot keeps no timer, so
+ * `WAKE` re-enters `live` itself (not only `idle`): its lifetime timer is re-armed with what
+ * remains of the lifetime, and `idle`'s timer with what remains of the idle time.
+ */
 const hibernatingLive = session.createStateConfig({
   ...live,
-  states: { created, active, idle: hibernatingIdle('#session.live.idle') },
+  on: {
+    ...live.on,
+    WAKE: { guard: stateIn('#session.live.idle.hibernated'), target: '#session.live.idle', reenter: true },
+  },
+  states: { created, active, idle: hibernatingIdle(undefined) },
 });
 
 /**

@@ -134,6 +134,7 @@ export class SessionSupervisor<TServer = unknown> {
     this.hibernation = new Hibernation({
       clock,
       idleTimeout,
+      maxLifetime,
       restore: (session, snapshot) => {
         const actor: SessionActor = createActor(this.sessionLogic, {
           snapshot: snapshot as never,

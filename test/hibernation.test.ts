@@ -24,7 +24,12 @@ class Server {
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 async function start(
-  options: { failRebuild?: boolean; maxSessions?: number; streamsCountAsActivity?: boolean } = {},
+  options: {
+    failRebuild?: boolean;
+    maxSessions?: number;
+    streamsCountAsActivity?: boolean;
+    maxLifetime?: number;
+  } = {},
 ) {
   const clock = new SimulatedClock();
   clock.set(0);
@@ -35,6 +40,7 @@ async function start(
     hibernateAfter: HIBERNATE_AFTER,
     maxSessions: options.maxSessions ?? 10,
     streamsCountAsActivity: options.streamsCountAsActivity ?? true,
+    ...(options.maxLifetime === undefined ? {} : { maxLifetime: options.maxLifetime }),
     createServer: (context: SessionContext) => {
       if (context.restored && options.failRebuild) throw new Error('cannot rebuild');
       const server = new Server(context.restored === true);
@@ -372,4 +378,53 @@ describe('hibernation interleaved with requests, streams, eviction, DELETE and s
       woken: true,
     });
   }, 60_000);
+});
+
+describe('hibernation and the lifetime', () => {
+  const LIFETIME = 5_000;
+
+  it('ends a hibernated session at its lifetime, before its idle deadline', async () => {
+    const { clock, open } = await start({ maxLifetime: LIFETIME });
+    const session = await open();
+    clock.increment(HIBERNATE_AFTER);
+    await settle();
+
+    clock.increment(LIFETIME - HIBERNATE_AFTER);
+    await settle();
+
+    expect(await session.whenDisposed()).toMatchObject({ reason: 'lifetime', endedAt: LIFETIME });
+  });
+
+  it('still ends a session at its lifetime after it woke up and hibernated again', async () => {
+    const { clock, open } = await start({ maxLifetime: LIFETIME });
+    const session = await open();
+    clock.increment(HIBERNATE_AFTER);
+    await settle();
+    clock.increment(1_000);
+    session.beginRequest()(); // wakes it: actor restored from its snapshot, server rebuilt
+    await settle();
+    clock.increment(HIBERNATE_AFTER); // hibernates again at 3 000
+    await settle();
+
+    clock.increment(LIFETIME - 3_000);
+    await settle();
+
+    expect(await session.whenDisposed()).toMatchObject({ reason: 'lifetime', endedAt: LIFETIME });
+  });
+
+  it('ends a woken session at its lifetime while it is awake', async () => {
+    const { clock, open } = await start({ maxLifetime: LIFETIME });
+    const session = await open();
+    clock.increment(HIBERNATE_AFTER);
+    await settle();
+    clock.increment(1_000);
+    const done = session.beginRequest(); // awake and busy from 2 000 on: it cannot hibernate
+    await settle();
+
+    clock.increment(LIFETIME - 2_000);
+    await settle();
+    done();
+
+    expect(await session.whenDisposed()).toMatchObject({ reason: 'lifetime', endedAt: LIFETIME });
+  });
 });

@@ -46,6 +46,8 @@ export interface HibernationCounts {
 export interface HibernationHooks {
   readonly clock: Clock;
   readonly idleTimeout: number;
+  /** Absolute lifetime (ms) or `undefined`: a hibernated session's deadline is the earlier of the two. */
+  readonly maxLifetime: number | undefined;
   /** A new actor from a persisted snapshot, its handle attached, started. */
   restore(session: SupervisedSession<unknown>, snapshot: unknown): SessionActor;
   /** One never-started actor every hibernated session points to instead of its stopped one. */
@@ -117,8 +119,12 @@ export class Hibernation {
     if (session.hibernation || !isHibernatedSnapshot(actor.getSnapshot())) return;
     const snapshot = this.compact(actor.getPersistedSnapshot() as unknown as PersistedSession);
     actor.stop();
-    const { clock, idleTimeout } = this.hooks;
-    const remaining = Math.max(0, session.lastActivityAt + idleTimeout - clock.now());
+    const { clock, idleTimeout, maxLifetime } = this.hooks;
+    // The machine's next deadline: its idle timeout, or its lifetime if that comes first.
+    const idleDeadline = session.lastActivityAt + idleTimeout;
+    const deadline =
+      maxLifetime === undefined ? idleDeadline : Math.min(idleDeadline, session.createdAt + maxLifetime);
+    const remaining = Math.max(0, deadline - clock.now());
     session.hibernation = { snapshot, wakeUp: clock.setTimeout(() => this.deadline(session), remaining) };
     session.settleHibernated(this.hooks.placeholder());
     this.hibernatedNow += 1;
@@ -169,7 +175,7 @@ export class Hibernation {
   }
 
   /**
-   * The idle deadline of a hibernated session came. The machine decides what it means: `WAKE` is
+   * The deadline of a hibernated session came (idle timeout, or lifetime). The machine decides what it means: `WAKE` is
    * run on its snapshot without an actor, and if the machine's idle timeout (re-armed with what
    * remains) is due, the session expires and is disposed right there, no actor built. If it is not
    * due (the machine would wait), or the session still holds something to release, an actor is
