@@ -10,6 +10,7 @@ import type { Clock } from '../src/clock.js';
 import type { SupervisorEvent } from '../src/events.js';
 import { type Logger, SessionSupervisor } from '../src/index.js';
 import { createSupervisorMetrics } from '../src/metrics.js';
+import { recordingLogger as recordInto } from './support/recording-logger.js';
 
 const HIBERNATE_AFTER = 1_000;
 const IDLE_TIMEOUT = 10_000;
@@ -17,24 +18,15 @@ const IDLE_TIMEOUT = 10_000;
 /** Lets promise callbacks run (no time passes on the simulated clock). */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function recordingLogger(lines: string[]): Logger {
-  const at =
-    (level: string) =>
-    (fields: object | string, message?: string): void => {
-      lines.push(
-        typeof fields === 'string' ? `${level} ${fields}` : `${level} ${message} ${JSON.stringify(fields)}`,
-      );
-    };
-  const logger: Logger = {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    isLevelEnabled: () => true,
-    child: () => logger,
-  };
-  return logger;
-}
+/** Each log line as `level message fields`, or `level message` when it has no fields. */
+const recordingLogger = (lines: string[]): Logger =>
+  recordInto(({ level, fields, message }) => {
+    lines.push(
+      Object.keys(fields).length === 0
+        ? `${level} ${message}`
+        : `${level} ${message} ${JSON.stringify(fields)}`,
+    );
+  });
 
 /**
  * A simulated clock whose pending callbacks the test can also run early, as a wheel that fired

@@ -7,30 +7,11 @@ import type { SessionEndReason } from '../machines/session.machine.js';
 import type { SessionTransitionEvent } from '../src/events.js';
 import { type Logger, logTransition } from '../src/logging.js';
 import { SessionSupervisor } from '../src/supervisor.js';
+import { type LogLine, recordingLogger as recordInto } from './support/recording-logger.js';
 
-interface Line {
-  readonly level: string;
-  readonly fields: Record<string, unknown>;
-  readonly message: string | undefined;
-}
+type Line = LogLine;
 
-function recordingLogger(lines: Line[]): Logger {
-  const at =
-    (level: string) =>
-    (fields: object | string, message?: string): void => {
-      if (typeof fields === 'string') lines.push({ level, fields: {}, message: fields });
-      else lines.push({ level, fields: fields as Record<string, unknown>, message });
-    };
-  const logger: Logger = {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    isLevelEnabled: () => true,
-    child: () => logger,
-  };
-  return logger;
-}
+const recordingLogger = (lines: Line[]): Logger => recordInto((line) => lines.push(line));
 
 const ended = (reason: SessionEndReason): SessionTransitionEvent => ({
   type: 'transition',
