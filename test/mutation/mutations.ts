@@ -45,8 +45,8 @@ export const MUTATIONS: readonly Mutation[] = [
     kind: 'timer delay',
     file: 'machines/session.machine.ts',
     description: 'maxLifetime reached 50 ms late',
-    find: 'maxLifetime: ({ context }) => context.timeouts.maxLifetime ?? MAX_TIMER_DELAY,',
-    replace: 'maxLifetime: ({ context }) => (context.timeouts.maxLifetime ?? MAX_TIMER_DELAY) + 50,',
+    find: '        : (context.timeouts.maxLifetime ?? MAX_TIMER_DELAY),',
+    replace: '        : (context.timeouts.maxLifetime ?? MAX_TIMER_DELAY) + 50,',
   },
   {
     id: 'last-request-ignores-streams',
