@@ -356,6 +356,14 @@ const withClose = <T extends { readonly on?: object }>(state: T) => ({
 const flatLive = { created: withClose(created), active: withClose(active), idle: withClose(idle) };
 const flatHibernatingLive = { ...flatLive, idle: withClose(hibernatingIdle('#session.idle')) };
 
+/** `live` ending after `maxLifetime` whatever the activity: the timer it scopes. */
+const withLifetime = <T extends object>(state: T) => ({
+  ...state,
+  after: {
+    maxLifetime: { target: '#session.expired', actions: 'endBecauseLifetimeReached' },
+  } as const,
+});
+
 /** Releasing: answers 404 from now on; done when the runtime reports `RELEASED` or the deadline passes. */
 const expired = session.createStateConfig({
   entry: [{ type: 'notifyEntered', params: { state: 'expired' } }, 'releaseServer'],
@@ -382,7 +390,8 @@ const disposed = session.createStateConfig({
  * delayed transition on a named delay read from context. Building and releasing the MCP server is
  * work the runtime does when the entry actions `prepareServer` / `releaseServer` ask for it; it
  * reports back with `PREPARE.FAILED` (a built server is not news: the handshake, `INITIALIZED`, can
- * only run on it) and `RELEASED` / `RELEASE.FAILED` (no child actor per session). The entry action `notifyEntered` is how the runtime learns of each state.
+ * only run on it) and `RELEASED` / `RELEASE.FAILED` (no child actor per session). The entry action
+ * `notifyEntered` is how the runtime learns of each state.
  *
  * Sessions without a `maxLifetime` run {@link sessionMachineWithoutLifetime}, the same chart
  * without the lifetime timer, so they never arm a timer that cannot fire.
@@ -397,12 +406,7 @@ export const sessionMachine = session.createMachine({
   context: initialContext,
   initial: 'live',
   states: {
-    live: {
-      ...live,
-      after: {
-        maxLifetime: { target: '#session.expired', actions: 'endBecauseLifetimeReached' },
-      },
-    },
+    live: withLifetime(live),
     expired,
     disposed,
   },
@@ -437,12 +441,7 @@ export const hibernatingSessionMachine = session.createMachine({
   context: initialContext,
   initial: 'live',
   states: {
-    live: {
-      ...hibernatingLive,
-      after: {
-        maxLifetime: { target: '#session.expired', actions: 'endBecauseLifetimeReached' },
-      },
-    },
+    live: withLifetime(hibernatingLive),
     expired,
     disposed,
   },

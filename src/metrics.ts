@@ -157,24 +157,23 @@ export function createSupervisorMetrics<R extends AnyRegistry = Registry>(
     },
   });
   // Running totals kept by the supervisor, exposed as counters (so `rate()` reads them as such).
-  new Counter({
-    name: `${prefix}hibernations_total`,
-    help: 'Sessions that hibernated so far.',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(hibernation().hibernations);
-    },
-  });
-  new Counter({
-    name: `${prefix}wake_ups_total`,
-    help: 'Hibernated sessions woken by a request so far (actor restored, server rebuilt).',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(hibernation().wakeUps);
-    },
-  });
+  const runningTotal = (name: string, help: string, read: () => number): void => {
+    new Counter({
+      name: `${prefix}${name}`,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  };
+  runningTotal('hibernations_total', 'Sessions that hibernated so far.', () => hibernation().hibernations);
+  runningTotal(
+    'wake_ups_total',
+    'Hibernated sessions woken by a request so far (actor restored, server rebuilt).',
+    () => hibernation().wakeUps,
+  );
   const wakeUpSeconds = new Histogram({
     name: `${prefix}wake_up_seconds`,
     help: 'Time to wake a hibernated session for a request: actor restored, server rebuilt, handshake replayed.',
