@@ -15,8 +15,15 @@
  * `BENCH_NAIVE=1` adds the one-parent `spawnChild` design the library avoids (slow).
  */
 import { availableParallelism, loadavg } from 'node:os';
+import { createActor } from 'xstate';
 import { type ExpiryResults, runExpiryCase } from './expiry-case.js';
-import { FloorPool, floorCycles, floorHotPairs } from './floor-case.js';
+import {
+  admissionFloorMachine,
+  FloorPool,
+  floorCycles,
+  floorHotPairs,
+  lifecycleFloorCycles,
+} from './floor-case.js';
 import { runHibernationCase } from './hibernation-case.js';
 import { printHibernation } from './hibernation-report.js';
 import { runNaiveCase } from './naive-case.js';
@@ -56,6 +63,8 @@ interface AtSize {
   readonly size: number;
   readonly heapPerSession: number;
   readonly floorCycle: Sample;
+  /** The same lifecycle on the least XState needs for it (see lifecycleFloorMachine). */
+  readonly lifecycleFloor: Sample;
   /** One START/END pair (2 events) on one actor. */
   readonly floorPair: Sample;
   /** The same pair round-robin over as many floor actors as live sessions. */
@@ -74,6 +83,7 @@ async function measureAtSizes(): Promise<AtSize[]> {
   const pool = new LivePool();
   const heapEmpty = heapUsedAfterGc();
   const results: AtSize[] = [];
+  const admission = createActor(admissionFloorMachine).start();
   let offset = 0;
   for (const size of SIZES) {
     progress(`filling to ${int(size)} idle sessions`);
@@ -82,9 +92,10 @@ async function measureAtSizes(): Promise<AtSize[]> {
     progress(`floor cycle and open+ready+init+close at ${int(size)}: batches alternating`);
     collectGarbage();
     // Alternating batches: a burst of load from elsewhere lands on both, not on one side's median.
-    const { floorCycle, cycle } = await sampleInterleaved(
+    const { floorCycle, lifecycleFloor, cycle } = await sampleInterleaved(
       {
         floorCycle: floorCycles,
+        lifecycleFloor: (ops) => lifecycleFloorCycles(ops, admission),
         cycle: (ops) => admitInitializeDispose(supervisor, ops),
       },
       { opsPerBatch: CYCLES_PER_BATCH, batches: CYCLE_BATCHES, warmupOps: CYCLES_PER_BATCH / 2 },
@@ -117,10 +128,12 @@ async function measureAtSizes(): Promise<AtSize[]> {
       size,
       heapPerSession,
       floorCycle,
+      lifecycleFloor,
       cycle,
       ...activity,
     });
   }
+  admission.stop();
   progress(`shutdown of ${int(pool.sessions.length)} idle sessions`);
   const started = now();
   await supervisor.shutdown({ grace: '1s' });
@@ -135,8 +148,11 @@ function printSizes(rows: readonly AtSize[]): void {
       [
         'live idle',
         'floor cycle',
+        'lifecycle floor',
+        '× floor',
         'open+ready+init+close',
         '× floor',
+        '× lifecycle floor',
         'floor event',
         'floor rotation',
         'hot event',
@@ -150,8 +166,11 @@ function printSizes(rows: readonly AtSize[]): void {
       rows.map((r) => [
         int(r.size),
         num(r.floorCycle.cpuUs),
+        num(r.lifecycleFloor.cpuUs),
+        ratio(r.lifecycleFloor.cpuUs / r.floorCycle.cpuUs),
         num(r.cycle.cpuUs),
         ratio(r.cycle.cpuUs / r.floorCycle.cpuUs),
+        ratio(r.cycle.cpuUs / r.lifecycleFloor.cpuUs),
         num(perEvent(r.floorPair)),
         num(perEvent(r.floorRotation)),
         num(perEvent(r.hot)),
@@ -165,7 +184,10 @@ function printSizes(rows: readonly AtSize[]): void {
     ),
   );
   print(
-    '   floor cycle = createActor + start + stop of a 5-state machine with one `after`; floor event = half of\n' +
+    '   floor cycle = createActor + start + stop of a 5-state machine with one `after`; lifecycle floor = the\n' +
+      '   least XState needs for the lifecycle a session goes through, nothing of this library: admission and\n' +
+      '   end on a one-counter actor, and the same 5 states, 3 timers and 3 events with no context, guard or\n' +
+      '   runtime (bench/floor-case.ts; a reading aid, the target is against the floor cycle). Floor event = half of\n' +
       '   one START/END pair that re-arms the `after`, on one actor; floor rotation = the same pair round-robin\n' +
       '   over as many floor actors as live sessions, in the same heap (a reading aid: the target is against\n' +
       '   the floor event). Cycle and activity batches alternate floor and case (9 rounds each). Cycle = open() + await ready() + markInitialized() +\n' +
@@ -175,7 +197,8 @@ function printSizes(rows: readonly AtSize[]): void {
       rows
         .map(
           (r) =>
-            `   @${int(r.size)}: floor cycle ${num(r.floorCycle.medianUs)}, cycle ${num(r.cycle.medianUs)}, ` +
+            `   @${int(r.size)}: floor cycle ${num(r.floorCycle.medianUs)}, lifecycle floor ${num(r.lifecycleFloor.medianUs)}, ` +
+            `cycle ${num(r.cycle.medianUs)}, ` +
             `floor event ${num(r.floorPair.medianUs / 2)}, floor rotation ${num(r.floorRotation.medianUs / 2)}, ` +
             `hot ${num(r.hot.medianUs / 2)}, ` +
             `rotation ${num(r.rotation.medianUs / 2)}, nested ${num(r.nested.medianUs / 2)}`,
