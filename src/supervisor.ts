@@ -1,34 +1,26 @@
 // Session ids are uuid v4 (122 random bits; on Node `v4()` draws them from the CSPRNG via crypto.randomUUID).
 import { v4 as uuidv4 } from 'uuid';
-import { type Actor, type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
-import {
-  hibernatingSessionMachine,
-  hibernatingSessionMachineWithoutLifetime,
-  type SessionEndReason,
-  type SessionMachineContext,
-  type SessionStateName,
-  type SessionTimeouts,
-  sessionMachine,
-  sessionMachineWithoutLifetime,
+import type { AnyStateMachine } from 'xstate';
+import type {
+  SessionEndReason,
+  SessionMachineContext,
+  SessionStateName,
+  SessionTimeouts,
 } from '../machines/session.machine.js';
-import { supervisorMachine } from '../machines/supervisor.machine.js';
 import { notAdmitting, sessionNotFound } from './errors.js';
 import type { SupervisorListener } from './events.js';
 import { type ResolvedCoreOptions, resolveCoreOptions, toMilliseconds } from './options.js';
-import { type SessionActor, type SessionHost, type SessionInfo, SupervisedSession } from './session.js';
+import { type SessionHost, type SessionInfo, SupervisedSession } from './session.js';
 import { type Admission, refusal } from './supervisor/admission.js';
 import { Announcer } from './supervisor/announcer.js';
 import { Drain } from './supervisor/drain.js';
 import { flat, Hibernation } from './supervisor/hibernation.js';
 import { ServerLifecycle } from './supervisor/server-lifecycle.js';
+import { SessionActors } from './supervisor/session-actors.js';
 import { SessionTable } from './supervisor/session-table.js';
 import { readStatistics, type SupervisorStatistics } from './supervisor/statistics.js';
-import type {
-  InspectionObserver,
-  OpenSessionOptions,
-  SessionSupervisorOptions,
-  ShutdownOptions,
-} from './supervisor/types.js';
+import { type SupervisorActor, startSupervisorActor } from './supervisor/supervisor-actor.js';
+import type { OpenSessionOptions, SessionSupervisorOptions, ShutdownOptions } from './supervisor/types.js';
 
 export type { SupervisorStatistics } from './supervisor/statistics.js';
 export type {
@@ -37,22 +29,6 @@ export type {
   SessionSupervisorOptions,
   ShutdownOptions,
 } from './supervisor/types.js';
-
-type SupervisorActor = Actor<typeof supervisorMachine>;
-
-/**
- * Each session actor carries a reference to its handle, so the runtime's actions (entered a state,
- * build, release) reach the session in O(1) without a lookup by id on the request path.
- */
-const HANDLE = Symbol('supervisedSession');
-
-type WithHandle<TServer> = { [HANDLE]?: SupervisedSession<TServer> };
-
-interface ActionArgs {
-  readonly context: SessionMachineContext;
-  readonly event: { readonly type: string };
-  readonly self: AnyActorRef;
-}
 
 /**
  * Admits, tracks and retires sessions, with no HTTP attached. Each session is its own XState actor
@@ -77,22 +53,12 @@ export class SessionSupervisor<TServer = unknown> {
   readonly sessionChart: AnyStateMachine;
   private readonly table = new SessionTable<SupervisedSession<TServer>>();
   private readonly actor: SupervisorActor;
-  private readonly sessionLogic;
+  private readonly actors: SessionActors;
   private readonly host: SessionHost;
-  private readonly inspect: InspectionObserver | undefined;
   private readonly announcer: Announcer;
   private readonly drain: Drain;
   private readonly servers: ServerLifecycle<TServer>;
   private readonly hibernation: Hibernation;
-  private placeholder: SessionActor | undefined;
-  /** One frozen object shared by every session's context: timeouts are the same for all. */
-  private readonly timeouts: SessionTimeouts;
-  /**
-   * What every started session actor keeps as its `options`. xstate spreads the options into a fresh
-   * object whose `input` key makes V8 build a hidden class (map + descriptors) per actor, ~0.3 KB of
-   * an idle session; xstate reads `options` only while constructing and starting the actor.
-   */
-  private readonly startedActorOptions: SessionActor['options'];
   private admission: Admission | undefined;
   private stopped: Promise<void> | undefined;
   /** Servers `createServer` returned that belong to something else: never closed by a release. */
@@ -104,12 +70,17 @@ export class SessionSupervisor<TServer = unknown> {
 
   constructor(options: SessionSupervisorOptions<TServer> = {}) {
     this.options = resolveCoreOptions(options);
-    this.inspect = options.inspect;
     const clock = this.options.clock;
     const now = (): number => clock.now();
     const { initTimeout, idleTimeout, maxLifetime, disposeTimeout, hibernateAfter } = this.options;
-    this.timeouts = Object.freeze({ initTimeout, idleTimeout, maxLifetime, disposeTimeout, hibernateAfter });
-    this.startedActorOptions = Object.freeze({ clock });
+    // One frozen object shared by every session's context: timeouts are the same for all.
+    const timeouts: SessionTimeouts = Object.freeze({
+      initTimeout,
+      idleTimeout,
+      maxLifetime,
+      disposeTimeout,
+      hibernateAfter,
+    });
     this.announcer = new Announcer(options.logger, now);
     this.drain = new Drain(now);
     this.servers = new ServerLifecycle({
@@ -131,120 +102,61 @@ export class SessionSupervisor<TServer = unknown> {
       awaken: (session) => this.hibernation.awaken(session),
       endAsleep: (session, close) => this.hibernation.endAsleep(session, close),
     };
+    const inspect = options.inspect;
+    this.actors = new SessionActors({
+      clock,
+      timeouts,
+      streamsCountAsActivity: this.options.streamsCountAsActivity,
+      inspect,
+      hooks: {
+        entered: (session, context, to, trigger) =>
+          this.sessionEntered(session as SupervisedSession<TServer> | undefined, context, to, trigger),
+        prepare: (session, self) => this.servers.prepare(session as SupervisedSession<TServer>, self),
+        release: (session, self) => this.servers.release(session as SupervisedSession<TServer>, self),
+        hibernate: (session) => this.hibernation.requested(session),
+      },
+    });
+    this.sessionChart = this.actors.chart;
+    const actors = this.actors;
     this.hibernation = new Hibernation({
       clock,
       idleTimeout,
       maxLifetime,
-      restore: (session, snapshot) => {
-        const actor: SessionActor = createActor(this.sessionLogic, {
-          snapshot: snapshot as never,
-          // Ignored when restoring from a snapshot; xstate's types ask for it all the same.
-          input: {
-            sessionId: session.id,
-            createdAt: session.createdAt,
-            timeouts: this.timeouts,
-            streamsCountAsActivity: this.options.streamsCountAsActivity,
-          },
-          ...(this.inspect ? { id: `session:${session.id}`, inspect: this.inspect } : {}),
-          clock,
-        });
-        (actor as WithHandle<TServer>)[HANDLE] = session as SupervisedSession<TServer>;
-        actor.start();
-        actor.options = this.startedActorOptions;
-        return actor;
-      },
-      // Never started: it holds no timer and answers getSnapshot() with an initial context.
-      placeholder: () => {
-        this.placeholder ??= createActor(this.sessionLogic, {
-          input: {
-            sessionId: '',
-            createdAt: 0,
-            timeouts: this.timeouts,
-            streamsCountAsActivity: this.options.streamsCountAsActivity,
-          },
-          clock,
-        });
-        return this.placeholder;
-      },
+      restore: (session, snapshot) => actors.restore(session, snapshot),
+      placeholder: () => actors.placeholder(),
       release: (session) => this.servers.releaseServerOnly(session as SupervisedSession<TServer>),
       rebuild: (session) => this.servers.rebuild(session as SupervisedSession<TServer>),
       // An inspector should see a hibernated session wake and end: then an actor is restored.
-      actorlessLogic: () => (this.inspect ? undefined : this.sessionLogic),
-      standIn: (session, send) => ({ [HANDLE]: session, send }) as unknown as AnyActorRef,
+      actorlessLogic: () => (inspect ? undefined : actors.machine),
+      standIn: (session, send) => actors.standIn(session, send),
     });
-    const handleOf = (self: AnyActorRef): SupervisedSession<TServer> | undefined =>
-      (self as WithHandle<TServer>)[HANDLE];
-    const provided = {
-      actions: {
-        notifyEntered: ({ event, self, context }: ActionArgs, { state }: { state: SessionStateName }) =>
-          this.sessionEntered(handleOf(self), context, state, event.type),
-        prepareServer: ({ self }: ActionArgs) => {
-          const session = handleOf(self);
-          if (session) this.servers.prepare(session, self);
-        },
-        releaseServer: ({ self, context }: ActionArgs) => {
-          const session = handleOf(self);
-          if (!session) {
-            self.send({ type: 'RELEASED' });
-            return;
-          }
-          // Release steps run inside this transition, before the actor's snapshot shows the end.
-          session.endReason = context.reason;
-          this.servers.release(session, self);
-        },
-        hibernate: ({ self }: ActionArgs) => {
-          const session = handleOf(self);
-          if (session) this.hibernation.requested(session);
-        },
-      },
-    };
-    // Without a lifetime the chart has no lifetime timer, without hibernation no hibernation timer:
-    // nothing is armed that could never fire.
-    const chart =
-      hibernateAfter === undefined
-        ? maxLifetime === undefined
-          ? sessionMachineWithoutLifetime
-          : sessionMachine
-        : maxLifetime === undefined
-          ? hibernatingSessionMachineWithoutLifetime
-          : hibernatingSessionMachine;
-    this.sessionChart = chart;
-    this.sessionLogic = (chart as typeof sessionMachine).provide(provided);
-    const logic = supervisorMachine.provide({
-      actions: {
-        startSession: (_, { sessionId }) => {
-          if (this.admission?.sessionId === sessionId) this.admission.approved = true;
-        },
-        rejectAdmission: (_, { sessionId, code }) => {
-          if (this.admission?.sessionId === sessionId) this.admission.rejected = code;
-          if (this.announcer.listened) this.announcer.emit({ type: 'rejected', code, at: now() });
-        },
-        evictLeastRecentlyActiveIdle: (_, { at }) => {
-          table.registry.leastRecentlyActiveIdle()?.end('evicted', at);
-        },
-        evictLeastRecentlyActiveStreamsOnly: (_, { at }) => {
-          // Its streams close with its transport; the client re-initializes on the 404 that follows.
-          table.registry.leastRecentlyActiveStreamsOnly()?.end('evicted', at);
-        },
-        retireSettledSessions: () => this.drain.begin(table.registry.live()),
-        retireAllSessions: () => this.drain.retireAll(table.registry.live()),
-        awaitReleases: ({ self }) => {
-          this.awaitingReleases = true;
-          if (table.counts.expired === 0) self.send({ type: 'SESSIONS.RELEASED' });
-        },
-      },
-    });
-    this.actor = createActor(logic, {
-      id: 'supervisor',
-      input: {
+    this.actor = startSupervisorActor(
+      {
         maxSessions: this.options.maxSessions,
         whenFull: this.options.whenFull,
         maxSessionsPerPrincipal: this.options.maxSessionsPerPrincipal,
       },
-      clock,
-      ...(this.inspect ? { inspect: this.inspect } : {}),
-    });
-    this.actor.start();
+      { clock, inspect },
+      {
+        approve: (sessionId) => {
+          if (this.admission?.sessionId === sessionId) this.admission.approved = true;
+        },
+        reject: (sessionId, code) => {
+          if (this.admission?.sessionId === sessionId) this.admission.rejected = code;
+          if (this.announcer.listened) this.announcer.emit({ type: 'rejected', code, at: now() });
+        },
+        evictLeastRecentlyActiveIdle: (at) => table.registry.leastRecentlyActiveIdle()?.end('evicted', at),
+        // Its streams close with its transport; the client re-initializes on the 404 that follows.
+        evictLeastRecentlyActiveStreamsOnly: (at) =>
+          table.registry.leastRecentlyActiveStreamsOnly()?.end('evicted', at),
+        retireSettledSessions: () => this.drain.begin(table.registry.live()),
+        retireAllSessions: () => this.drain.retireAll(table.registry.live()),
+        awaitReleases: (supervisor) => {
+          this.awaitingReleases = true;
+          if (table.counts.expired === 0) supervisor.send({ type: 'SESSIONS.RELEASED' });
+        },
+      },
+    );
   }
 
   /**
@@ -430,14 +342,8 @@ export class SessionSupervisor<TServer = unknown> {
 
   private startSession(admission: Admission): SupervisedSession<TServer> {
     const { sessionId, metadata, principal } = admission;
-    const { clock, streamsCountAsActivity } = this.options;
-    const createdAt = clock.now();
-    const actor: SessionActor = createActor(this.sessionLogic, {
-      // Named for the inspector only: a per-session string is memory nobody reads otherwise.
-      ...(this.inspect ? { id: `session:${sessionId}`, inspect: this.inspect } : {}),
-      input: { sessionId, createdAt, timeouts: this.timeouts, streamsCountAsActivity },
-      clock,
-    });
+    const createdAt = this.options.clock.now();
+    const actor = this.actors.create(sessionId, createdAt);
     const session = new SupervisedSession<TServer>(
       sessionId,
       createdAt,
@@ -446,10 +352,8 @@ export class SessionSupervisor<TServer = unknown> {
       actor,
       this.host,
     );
-    (actor as WithHandle<TServer>)[HANDLE] = session;
     this.table.add(session);
-    actor.start();
-    actor.options = this.startedActorOptions;
+    this.actors.start(actor, session);
     return session;
   }
 
