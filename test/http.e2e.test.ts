@@ -103,6 +103,42 @@ describe('a session opened by the SDK client over node:http', () => {
   });
 });
 
+describe('the initialize handshake over node:http', () => {
+  /** The moves of every session, as `from → to (trigger)`, from the supervisor's own reports. */
+  function recordMoves(supervisor: McpSessionSupervisor): string[] {
+    const moves: string[] = [];
+    const stop = supervisor.subscribe((event) => {
+      if (event.type === 'transition') moves.push(`${event.from ?? '∅'} → ${event.to} (${event.trigger})`);
+    });
+    cleanups.push(async () => stop());
+    return moves;
+  }
+
+  it('takes a session from created straight to idle when its answer goes out whole', async () => {
+    const { supervisor, send } = await start();
+    const moves = recordMoves(supervisor);
+
+    const response = await send(post(initializeBody()));
+    await readAllMessages(response);
+
+    expect(moves).toEqual(['∅ → created (xstate.init)', 'created → idle (INITIALIZED)']);
+  });
+
+  it('counts the initialize request until its answer is out, as one request of the session', async () => {
+    const { supervisor, send } = await start();
+
+    const response = await send(post(initializeBody()));
+    await readAllMessages(response);
+    const sessionId = response.headers.get('mcp-session-id') ?? '';
+
+    expect(supervisor.sessions().find((session) => session.id === sessionId)).toMatchObject({
+      state: 'idle',
+      requestsInFlight: 0,
+      requests: 1,
+    });
+  });
+});
+
 describe('the client GET stream and activity', () => {
   it('keeps the session active, and alive past the idle timeout, while the stream is open', async () => {
     const { supervisor, clock, url } = await start();

@@ -16,10 +16,10 @@
  *   a client does not even know the id (it comes in the initialize response headers). Only `prepare`
  *   and the clock can act then; an initialize whose session ends first is answered 500.
  * - `prepare resolves` and `INITIALIZED` are one act: once the server is ready, the dispatcher hands
- *   the initialize request to the transport, which answers 200 at once (SSE) and the dispatcher marks
- *   the session initialized in the same turn, with the initialize request still in flight. So
- *   `prepare resolves` must be followed by `INITIALIZED`, and `INITIALIZED` always finds the session
- *   busy (→ `active`).
+ *   the initialize request to the transport, which answers 200 at once (SSE); the dispatcher marks
+ *   the session initialized as the answer's head goes out, here with the initialize request still in
+ *   flight (its result is held, below). So `prepare resolves` must be followed by `INITIALIZED`, and
+ *   `INITIALIZED` always finds the session busy (→ `active`).
  * - The server double holds its initialize *result* until the path ends that request: its response
  *   headers (with the session id) reach the client, its body waits, as with any slow request.
  * - `REQUEST.START` is a POST `tools/call` of the `hold` tool; `REQUEST.END` ends the newest request
@@ -114,7 +114,7 @@ const IO_GUARD_MS = 5_000;
  */
 const NOT_REACHABLE_OVER_HTTP: Readonly<Record<string, string>> = {
   'session.live.created INITIALIZED #1 → session.live.idle':
-    'the dispatcher marks a session initialized before the initialize answer is delivered: it is busy',
+    'every path holds its initialize result, so the answer goes out with the request in flight: busy (an answer whole at once takes created → idle directly, held in http.e2e.test.ts)',
   'session.live.created REQUEST.END #0 [hasRequestInFlight] → (no target)':
     'the only request a created session can have is its initialize, still in flight at INITIALIZED',
   'session.live.created STREAM.OPEN #0 → (no target)':

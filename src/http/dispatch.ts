@@ -29,8 +29,12 @@ export interface RequestExtras {
    * web `Request` never has to build a body stream.
    */
   readBody?: (limitBytes: number) => Promise<string>;
-  /** @internal Set by the node adapter: calls `settle` once the node response is over. */
-  onDelivered?: (settle: () => void) => void;
+  /**
+   * @internal Set by the node adapter: calls `settle` once the node response is over, and
+   * `beforeHead` (when given) right before the response head is written, with whether the whole
+   * answer is in hand then (`false` also when the client went away before any of it was written).
+   */
+  onDelivered?: (settle: () => void, beforeHead?: (complete: boolean) => void) => void;
   /**
    * @internal Set by the era router, which already ran the gate (`request-gate.ts`): the principal
    * it established, so `authenticate` runs once per request.
@@ -290,9 +294,23 @@ async function initialize<TSession extends SupervisedSession<unknown>>(
     const transport = host.transportOf(session);
     if (!transport) throw sessionNotFound(session.id);
     const response = await transport.handleRequest(request, passOn(body, extras));
-    if (response.status === 200) session.markInitialized();
-    else host.close(session.id, 'failed');
-    return deliver(response, settle, extras);
+    if (response.status !== 200) {
+      host.close(session.id, 'failed');
+      return deliver(response, settle, extras);
+    }
+    if (extras.onDelivered === undefined) {
+      session.markInitialized();
+      return settleWhenDelivered(response, settle);
+    }
+    // On node the handshake is reported as its answer goes out, the moment the client can learn
+    // the session id. An answer complete by then (the usual one: one SSE event, then the end) is
+    // settled first, so the session goes from `created` to `idle` in one macrostep instead of to
+    // `active` and back; an answer still streaming leaves it `active` until the stream is over.
+    extras.onDelivered(settle, (complete) => {
+      if (complete) settle();
+      session.markInitialized();
+    });
+    return response;
   } catch (error) {
     settle();
     host.close(session.id, 'failed');

@@ -26,15 +26,28 @@ export function createNodeHandler(
     // One `close` listener per exchange, doing both jobs (a client gone before its answer was over
     // aborts the request's signal; the session's request is settled), rather than two.
     let settleOnClose: (() => void) | undefined;
+    let beforeHead: ((complete: boolean) => void) | undefined;
+    // Called once at most, before `settle`: by the response writer, or by `close` if it never wrote.
+    const head = (complete: boolean): void => {
+      const hook = beforeHead;
+      beforeHead = undefined;
+      hook?.(complete);
+    };
     res.once('close', () => {
       if (!res.writableFinished) request.abort('Client connection closed before the response was over.');
+      head(false);
       settleOnClose?.();
     });
     const extras: RequestExtras = {
       // node's own end of response: cheaper than re-wrapping every SSE body to watch it end.
-      onDelivered: (settle) => {
-        if (res.writableFinished || res.destroyed) settle();
-        else settleOnClose = settle;
+      onDelivered: (settle, onHead) => {
+        if (res.writableFinished || res.destroyed) {
+          onHead?.(false);
+          settle();
+        } else {
+          settleOnClose = settle;
+          beforeHead = onHead;
+        }
       },
     };
     if (parsedBody !== undefined) extras.parsedBody = parsedBody;
@@ -48,7 +61,7 @@ export function createNodeHandler(
       response = internalErrorResponse();
     }
     try {
-      await writeWebResponse(response, res);
+      await writeWebResponse(response, res, head);
     } catch {
       // Node refused to write (headers already sent by someone else, an invalid header): never a
       // rejected promise that an `http.createServer` callback would leave unhandled.

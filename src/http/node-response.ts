@@ -41,14 +41,20 @@ const BODILESS = (status: number) => status < 200 || status === 204 || status ==
  * stream) goes out as one write with its `Content-Length`; a body still coming after the turn gets
  * its headers at once (so an SSE client sees its stream open) and each chunk as it comes, with
  * backpressure. A client that goes away cancels the body, which is how the MCP transport and the
- * session learn that the request is over.
+ * session learn that the request is over. `beforeHead` runs right before the head is written, told
+ * whether the whole answer is in hand (the dispatcher reports an `initialize` handshake there).
  */
-export async function writeWebResponse(response: Response, res: ServerResponse): Promise<void> {
+export async function writeWebResponse(
+  response: Response,
+  res: ServerResponse,
+  beforeHead?: (complete: boolean) => void,
+): Promise<void> {
   const { status } = response;
   const head = plainHeaders(response.headers);
   const body = response.body;
   if (body === null) {
     if (!BODILESS(status) && head['content-length'] === undefined) head['content-length'] = '0';
+    beforeHead?.(true);
     res.writeHead(status, head).end();
     return;
   }
@@ -68,6 +74,7 @@ export async function writeWebResponse(response: Response, res: ServerResponse):
       const next = reader.read();
       const chunk = await settledThisTurn(next);
       if (chunk === PENDING) {
+        beforeHead?.(false);
         res.writeHead(status, head);
         if (gathered.length === 0) res.flushHeaders();
         for (const value of gathered) res.write(value);
@@ -79,6 +86,7 @@ export async function writeWebResponse(response: Response, res: ServerResponse):
         for (const value of gathered) length += value.byteLength;
         if (head['content-length'] === undefined && !BODILESS(status))
           head['content-length'] = String(length);
+        beforeHead?.(true);
         res.writeHead(status, head);
         if (res.destroyed) return;
         res.end(gathered.length === 1 ? gathered[0] : Buffer.concat(gathered, length));
