@@ -250,11 +250,13 @@ function missingSessionId(method: string): SupervisorError<'missing-session-id'>
   );
 }
 
-function passOn(parsedBody: unknown, extras: RequestExtras) {
-  return {
-    ...(parsedBody !== undefined ? { parsedBody } : {}),
-    ...(extras.authInfo !== undefined ? { authInfo: extras.authInfo } : {}),
-  };
+/** What the transport is handed: written out, not spread, so each request builds one small object. */
+function passOn(
+  parsedBody: unknown,
+  { authInfo }: RequestExtras,
+): { parsedBody?: unknown; authInfo?: AuthInfo } {
+  if (authInfo === undefined) return parsedBody === undefined ? {} : { parsedBody };
+  return parsedBody === undefined ? { authInfo } : { parsedBody, authInfo };
 }
 
 /** POST without a session id: only a well-formed `initialize`, alone, opens a session. */

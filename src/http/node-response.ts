@@ -1,30 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { setImmediate } from 'node:timers';
 
-const PENDING = Symbol('pending');
-
-/**
- * `promise`'s value if it settles before the event loop turns (its microtasks drained, no I/O
- * yet), else `PENDING`. An MCP server answers most requests within microtasks of receiving them,
- * so one turn tells "the answer is ready" from "the answer will take a while" (a long tool call,
- * an SSE stream) without a timer.
- */
-function settledThisTurn<T>(promise: Promise<T>): Promise<T | typeof PENDING> {
-  return new Promise((resolve, reject) => {
-    const turn = setImmediate(resolve, PENDING);
-    promise.then(
-      (value) => {
-        clearImmediate(turn);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearImmediate(turn);
-        reject(error);
-      },
-    );
-  });
-}
-
 function plainHeaders(headers: Headers): Record<string, string | string[]> {
   const plain: Record<string, string | string[]> = {};
   for (const [name, value] of headers) plain[name] = value;
@@ -67,21 +43,33 @@ export async function writeWebResponse(
     return;
   }
   res.once('close', cancel);
+  // Within the turn (its microtasks drained, no I/O yet): gather, so a complete answer is written
+  // once. An MCP server answers most requests within microtasks of receiving them, so one turn tells
+  // "the answer is ready" from "the answer will take a while" (a long tool call, an SSE stream): one
+  // `setImmediate` per response marks the turn's end and writes the head, so a client sees its
+  // stream open, with what was gathered.
+  const gathered: Uint8Array[] = [];
+  let streaming = false;
+  const turnOver = setImmediate(() => {
+    streaming = true;
+    try {
+      beforeHead?.(false);
+      res.writeHead(status, head);
+      if (gathered.length === 0) res.flushHeaders();
+      for (const value of gathered) res.write(value);
+    } catch (error) {
+      res.destroy(error instanceof Error ? error : new Error(String(error)));
+    }
+  });
   try {
-    // Within the turn: gather, so a complete answer is written once.
-    const gathered: Uint8Array[] = [];
     for (;;) {
-      const next = reader.read();
-      const chunk = await settledThisTurn(next);
-      if (chunk === PENDING) {
-        beforeHead?.(false);
-        res.writeHead(status, head);
-        if (gathered.length === 0) res.flushHeaders();
-        for (const value of gathered) res.write(value);
-        await stream(reader, res, await next);
+      const chunk = await reader.read();
+      if (streaming) {
+        await stream(reader, res, chunk);
         return;
       }
       if (chunk.done) {
+        clearImmediate(turnOver);
         let length = 0;
         for (const value of gathered) length += value.byteLength;
         if (head['content-length'] === undefined && !BODILESS(status))
@@ -95,6 +83,7 @@ export async function writeWebResponse(
       gathered.push(chunk.value);
     }
   } catch (error) {
+    clearImmediate(turnOver);
     res.destroy(error instanceof Error ? error : new Error(String(error)));
   } finally {
     res.off('close', cancel);
