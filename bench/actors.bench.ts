@@ -13,6 +13,9 @@
  *
  * A missed target is reported as FAIL, not an exit code; a crash exits non-zero.
  * `BENCH_NAIVE=1` adds the one-parent `spawnChild` design the library avoids (slow).
+ * `BENCH_ONLY=activity` runs only the activity events (floor, hot, rotation, nested) and skips the
+ * cycles, the storm and hibernation; `BENCH_SIZES=1000,50000` picks the live sizes (default all four).
+ * Both are for iterating on one section: the full run measures what it always did.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { createActor } from 'xstate';
@@ -41,7 +44,27 @@ import {
 } from './supervisor-case.js';
 import { collectGarbage, heapUsedAfterGc, msSince, now, type Sample, sampleInterleaved } from './timing.js';
 
-const SIZES = [1_000, 10_000, 50_000, 100_000] as const;
+const SIZES: readonly number[] = process.env.BENCH_SIZES
+  ? process.env.BENCH_SIZES.split(',').map((size) => {
+      const parsed = Number(size.replaceAll('_', ''));
+      if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`BENCH_SIZES: not a size: ${size}`);
+      return parsed;
+    })
+  : [1_000, 10_000, 50_000, 100_000];
+/** `BENCH_ONLY=activity`: the activity section alone (see the file comment). */
+const ACTIVITY_ONLY = process.env.BENCH_ONLY === 'activity';
+if (process.env.BENCH_ONLY !== undefined && !ACTIVITY_ONLY) {
+  throw new Error(`BENCH_ONLY: only "activity" is known, not ${process.env.BENCH_ONLY}`);
+}
+/** What the report shows (NaN) for a section BENCH_ONLY skipped. */
+const NOT_RUN: Sample = {
+  medianUs: Number.NaN,
+  cpuUs: Number.NaN,
+  bestUs: Number.NaN,
+  worstUs: Number.NaN,
+  ops: 0,
+  batches: 0,
+};
 const CYCLES_PER_BATCH = 1_000;
 /** Cycle batches alternate between the floor and the case too. */
 const CYCLE_BATCHES = 9;
@@ -92,14 +115,16 @@ async function measureAtSizes(): Promise<AtSize[]> {
     progress(`floor cycle and open+ready+init+close at ${int(size)}: batches alternating`);
     collectGarbage();
     // Alternating batches: a burst of load from elsewhere lands on both, not on one side's median.
-    const { floorCycle, lifecycleFloor, cycle } = await sampleInterleaved(
-      {
-        floorCycle: floorCycles,
-        lifecycleFloor: (ops) => lifecycleFloorCycles(ops, admission),
-        cycle: (ops) => admitInitializeDispose(supervisor, ops),
-      },
-      { opsPerBatch: CYCLES_PER_BATCH, batches: CYCLE_BATCHES, warmupOps: CYCLES_PER_BATCH / 2 },
-    );
+    const { floorCycle, lifecycleFloor, cycle } = ACTIVITY_ONLY
+      ? { floorCycle: NOT_RUN, lifecycleFloor: NOT_RUN, cycle: NOT_RUN }
+      : await sampleInterleaved(
+          {
+            floorCycle: floorCycles,
+            lifecycleFloor: (ops) => lifecycleFloorCycles(ops, admission),
+            cycle: (ops) => admitInitializeDispose(supervisor, ops),
+          },
+          { opsPerBatch: CYCLES_PER_BATCH, batches: CYCLE_BATCHES, warmupOps: CYCLES_PER_BATCH / 2 },
+        );
     assertIdle(supervisor, size);
     // The floor's actors live beside the sessions while both are timed (same heap, same GC load);
     // they are stopped before the next fill so that heap reading counts sessions only.
@@ -245,9 +270,10 @@ function printExpiry(e: ExpiryResults): void {
   );
 }
 
-function verdicts(rows: readonly AtSize[], expiry: ExpiryResults): Verdict[] {
+function verdicts(rows: readonly AtSize[], expiry: ExpiryResults | undefined): Verdict[] {
   const list: Verdict[] = [];
   for (const r of rows) {
+    if (r.cycle === NOT_RUN) continue;
     const cycle = r.cycle.cpuUs / r.floorCycle.cpuUs;
     list.push({
       target: `open+ready+init+close ≤ ${TARGET.cycleOverFloor}× floor cycle @${int(r.size)}`,
@@ -284,6 +310,7 @@ function verdicts(rows: readonly AtSize[], expiry: ExpiryResults): Verdict[] {
     measured: kib(heaviest),
     pass: heaviest <= TARGET.heapBytesPerSession,
   });
+  if (!expiry) return list;
   const longestBlock = Math.max(expiry.longestGapMs, expiry.histogramMaxMs);
   list.push({
     target: `expiring ${int(expiry.sessions)} at once stalls the loop ≤ ${TARGET.longestBlockMs} ms`,
@@ -309,6 +336,12 @@ async function main(): Promise<void> {
   progress('warming up');
   await warmUpSupervisor();
   const rows = await measureAtSizes();
+  if (ACTIVITY_ONLY) {
+    printSizes(rows);
+    print(verdictTable('Targets (activity section only: BENCH_ONLY=activity)', verdicts(rows, undefined)));
+    print(`\n${loadLine('at end (this bench included)')}`);
+    return;
+  }
   const expiry = await runExpiryCase(EXPIRY_SESSIONS, EXPIRY_IDLE_TIMEOUT_MS);
   const hibernation = await runHibernationCase({
     heapSessions: 2_000,
