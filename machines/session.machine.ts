@@ -44,16 +44,18 @@ export interface SessionMachineInput {
 export interface SessionMachineContext extends SessionMachineInput {
   lastActivityAt: number;
   /**
-   * Requests in flight as reported to the machine. The supervisor's runtime reports only the edges
-   * (none → some, some → none), so under it this reads 1 while any number of requests are in
-   * flight; the exact count is `SupervisedSession.info().requestsInFlight`. What the machine decides
-   * with it (busy or not) is the same either way.
+   * Requests in flight that the machine counted itself, from `REQUEST.START`/`REQUEST.END` events
+   * that carry no count. A sender that counts (the supervisor's runtime) puts its exact count on
+   * every activity event (`requestsInFlight`): the machine decides with that count and keeps 0 here,
+   * so a session moving idle → active takes no context update. Under the runtime the count is on the
+   * events (the inspector shows it there) and in `SupervisedSession.info().requestsInFlight`.
    */
   requestsInFlight: number;
   openStreams: number;
   /**
-   * Requests started over the whole life of the session: exact at every report of the runtime
-   * (each edge and `CLOSE` carries the total); the session's output and logs use the runtime's count.
+   * Requests started over the whole life of the session. Under the runtime, exact whenever the
+   * session is idle or ended (`REQUEST.END` and `CLOSE` carry the total; the idle → active edge
+   * records nothing); the session's output and logs use the runtime's count.
    */
   requests: number;
   /**
@@ -79,6 +81,15 @@ export interface SessionOutput {
 /** Upper bound of a Node timer; longer delays would fire after 1 ms. */
 const MAX_TIMER_DELAY = 2_147_483_647;
 
+/**
+ * What a sender that counts puts on each activity event: its exact number of requests in flight
+ * once the event has happened. With it the machine counts nothing itself (see
+ * {@link SessionMachineContext.requestsInFlight}); without it, it counts the events.
+ */
+export interface SenderCount {
+  readonly requestsInFlight?: number;
+}
+
 export type SessionEvent =
   /**
    * The handshake completed. `requestsInFlight`, when given, is the runtime's count at that moment:
@@ -91,10 +102,10 @@ export type SessionEvent =
    * `REQUEST.END` only for the edge back), so nested requests cost no macrostep; `requests`, when
    * given, is the exact number of requests started over the session's life, counted by the runtime.
    */
-  | { type: 'REQUEST.START'; at: number; requests?: number }
-  | { type: 'REQUEST.END'; at: number; requests?: number }
-  | { type: 'STREAM.OPEN'; at: number }
-  | { type: 'STREAM.CLOSE'; at: number }
+  | ({ type: 'REQUEST.START'; at: number; requests?: number } & SenderCount)
+  | ({ type: 'REQUEST.END'; at: number; requests?: number } & SenderCount)
+  | ({ type: 'STREAM.OPEN'; at: number } & SenderCount)
+  | ({ type: 'STREAM.CLOSE'; at: number } & SenderCount)
   | { type: 'CLOSE'; reason: SessionEndReason; at: number; requests?: number }
   /** Building failed at `at` (clock time): the session ends then, with reason `failed`. */
   | { type: 'PREPARE.FAILED'; at?: number; error?: unknown }
@@ -115,11 +126,21 @@ const requestsAfterStart = (context: SessionMachineContext, event: SessionEvent)
 const requestsReported = (context: SessionMachineContext, event: SessionEvent): number =>
   'requests' in event && event.requests !== undefined ? event.requests : context.requests;
 
+/** The sender's count of requests in flight after `event`, if it counts (see {@link SenderCount}). */
+const senderCount = (event: SessionEvent): number | undefined =>
+  'requestsInFlight' in event ? event.requestsInFlight : undefined;
+
 /** Requests in flight at the handshake: the runtime's count when `INITIALIZED` carries one. */
 const requestsAtHandshake = (context: SessionMachineContext, event: SessionEvent): number =>
-  event.type === 'INITIALIZED' && event.requestsInFlight !== undefined
-    ? event.requestsInFlight
-    : context.requestsInFlight;
+  senderCount(event) ?? context.requestsInFlight;
+
+/** Requests in flight once `event` (not a request event) has happened: the sender's count, else the machine's. */
+const requestsInFlightNow = (context: SessionMachineContext, event: SessionEvent): number =>
+  senderCount(event) ?? context.requestsInFlight;
+
+/** What the machine keeps counted after `event`: 0 when the sender counts, else `counted`. */
+const keptCount = (event: SessionEvent, counted: number): number =>
+  senderCount(event) === undefined ? counted : 0;
 
 const session = setup({
   types: {
@@ -138,12 +159,12 @@ const session = setup({
     /** Starts releasing the resources; the runtime answers `RELEASED` or `RELEASE.FAILED`. */
     releaseServer: () => {},
     startRequest: assign(({ context, event }) => ({
-      requestsInFlight: context.requestsInFlight + 1,
+      requestsInFlight: keptCount(event, context.requestsInFlight + 1),
       requests: requestsAfterStart(context, event),
       lastActivityAt: 'at' in event ? event.at : context.lastActivityAt,
     })),
     endRequest: assign(({ context, event }) => ({
-      requestsInFlight: Math.max(0, context.requestsInFlight - 1),
+      requestsInFlight: keptCount(event, Math.max(0, context.requestsInFlight - 1)),
       requests: requestsReported(context, event),
       lastActivityAt: 'at' in event ? event.at : context.lastActivityAt,
     })),
@@ -157,7 +178,11 @@ const session = setup({
     })),
     completeHandshake: assign(({ context, event }) => {
       const at = 'at' in event ? event.at : context.lastActivityAt;
-      return { lastActivityAt: at, initializedAt: at, requestsInFlight: requestsAtHandshake(context, event) };
+      return {
+        lastActivityAt: at,
+        initializedAt: at,
+        requestsInFlight: keptCount(event, context.requestsInFlight),
+      };
     }),
     endBecauseClosed: assign(({ context, event }) =>
       event.type === 'CLOSE'
@@ -188,13 +213,20 @@ const session = setup({
   guards: {
     busyAtHandshake: ({ context, event }) =>
       requestsAtHandshake(context, event) > 0 || (context.streamsCountAsActivity && context.openStreams > 0),
-    hasRequestInFlight: ({ context }) => context.requestsInFlight > 0,
+    /** A sender that counts reported the event: nothing for the machine to count. */
+    countedBySender: ({ event }) => senderCount(event) !== undefined,
+    // A request end from a sender that counts always ended a request it counted.
+    hasRequestInFlight: ({ context, event }) =>
+      senderCount(event) !== undefined || context.requestsInFlight > 0,
     hasOpenStream: ({ context }) => context.openStreams > 0,
     // Busy with no request in flight means kept by counted streams; no context copy per request.
-    lastRequestEnding: ({ context }) =>
-      context.requestsInFlight === 1 && !(context.streamsCountAsActivity && context.openStreams > 0),
-    lastStreamClosing: ({ context }) =>
-      context.streamsCountAsActivity && context.openStreams === 1 && context.requestsInFlight === 0,
+    lastRequestEnding: ({ context, event }) =>
+      (senderCount(event) ?? context.requestsInFlight - 1) === 0 &&
+      !(context.streamsCountAsActivity && context.openStreams > 0),
+    lastStreamClosing: ({ context, event }) =>
+      context.streamsCountAsActivity &&
+      context.openStreams === 1 &&
+      requestsInFlightNow(context, event) === 0,
     streamsCountAsActivity: ({ context }) => context.streamsCountAsActivity,
     /** Nothing the session holds would be lost by releasing its server: no stream open. */
     nothingOpen: ({ context }) => context.openStreams === 0 && context.requestsInFlight === 0,
@@ -283,7 +315,12 @@ const idle = session.createStateConfig({
     idleTimeout: { target: '#session.expired', actions: 'endBecauseIdleTimedOut' },
   },
   on: {
-    'REQUEST.START': { target: 'active', actions: 'startRequest' },
+    'REQUEST.START': [
+      // From a sender that counts, the first request is a pure state move: no context copy, no
+      // second snapshot (what a busy spell costs beyond XState's floor); `REQUEST.END` records it.
+      { guard: 'countedBySender', target: 'active' },
+      { target: 'active', actions: 'startRequest' },
+    ],
     'STREAM.OPEN': [
       { guard: 'streamsCountAsActivity', target: 'active', actions: 'openStream' },
       // An uncounted stream is still client activity: restart the idle timer.

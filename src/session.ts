@@ -210,9 +210,10 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
     this.lastActivity = at;
     this.inFlight += 1;
     // Only the first request of a busy spell is news to the machine, and none before the handshake:
-    // `INITIALIZED` carries the count then.
+    // `INITIALIZED` carries the count then. Every event carries the exact count, so the machine
+    // counts nothing itself (its idle → active move then copies no context).
     if (this.inFlight === 1 && this.state !== 'created') {
-      this.actor.send({ type: 'REQUEST.START', at, requests: this.started });
+      this.actor.send({ type: 'REQUEST.START', at, requests: this.started, requestsInFlight: 1 });
     }
     this.host.requestStarted(this as SupervisedSession<unknown>);
     let ended = false;
@@ -225,7 +226,7 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
       this.lastActivity = endedAt;
       this.inFlight -= 1;
       if (this.inFlight === 0 && this.state !== 'created') {
-        this.actor.send({ type: 'REQUEST.END', at: endedAt, requests: this.started });
+        this.actor.send({ type: 'REQUEST.END', at: endedAt, requests: this.started, requestsInFlight: 0 });
       }
       this.host.requestEnded(this as SupervisedSession<unknown>);
     };
@@ -238,7 +239,7 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
     const at = this.host.now();
     this.lastActivity = at;
     this.streams += 1;
-    this.actor.send({ type: 'STREAM.OPEN', at });
+    this.actor.send({ type: 'STREAM.OPEN', at, requestsInFlight: this.inFlight });
     this.host.streamsChanged(this as SupervisedSession<unknown>);
     let closed = false;
     return () => {
@@ -248,7 +249,7 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
       const closedAt = this.host.now();
       this.lastActivity = closedAt;
       this.streams -= 1;
-      this.actor.send({ type: 'STREAM.CLOSE', at: closedAt });
+      this.actor.send({ type: 'STREAM.CLOSE', at: closedAt, requestsInFlight: this.inFlight });
       this.host.streamsChanged(this as SupervisedSession<unknown>);
     };
   }

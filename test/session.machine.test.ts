@@ -177,7 +177,7 @@ describe('session machine: created', () => {
     expect(session.entered).toEqual(['created', 'idle']);
   });
 
-  it('goes active on INITIALIZED that reports a request in flight, none reported before', async () => {
+  it('goes active on INITIALIZED that reports a request in flight, none reported before; the sender keeps the count', async () => {
     const session = startSession();
     session.prepare.resolve();
     await settle();
@@ -186,7 +186,7 @@ describe('session machine: created', () => {
 
     expect({ state: session.state(), inFlight: session.context().requestsInFlight }).toEqual({
       state: 'active',
-      inFlight: 1,
+      inFlight: 0,
     });
   });
 
@@ -475,6 +475,77 @@ describe('session machine: reference-counted activity', () => {
       const expiredAt = session.enteredAt.find((entry) => entry.state === 'expired')?.at;
 
       expect(session.context().endedAt).toBe(expiredAt);
+    });
+  });
+});
+
+describe('session machine: activity from a sender that counts (the runtime)', () => {
+  it('moves idle → active on a counted first request without a new context', async () => {
+    const session = startSession();
+    await session.initialize();
+    const before = session.context();
+
+    session.send({ type: 'REQUEST.START', requests: 1, requestsInFlight: 1 });
+
+    expect({ state: session.state(), sameContext: session.context() === before }).toEqual({
+      state: 'active',
+      sameContext: true,
+    });
+  });
+
+  it('records the busy spell at its end: last activity, the total, nothing counted in flight', async () => {
+    const session = startSession();
+    await session.initialize();
+    session.send({ type: 'REQUEST.START', requests: 1, requestsInFlight: 1 });
+    session.clock.increment(40);
+
+    session.send({ type: 'REQUEST.END', requests: 3, requestsInFlight: 0 });
+
+    const { requestsInFlight, requests, lastActivityAt } = session.context();
+    expect({ state: session.state(), requestsInFlight, requests, lastActivityAt }).toEqual({
+      state: 'idle',
+      requestsInFlight: 0,
+      requests: 3,
+      lastActivityAt: session.clock.now(),
+    });
+  });
+
+  it('stays active when a request end leaves requests in flight by the sender count', async () => {
+    const session = startSession();
+    await session.initialize();
+    session.send({ type: 'REQUEST.START', requestsInFlight: 1 });
+
+    session.send({ type: 'REQUEST.END', requestsInFlight: 1 });
+
+    expect(session.state()).toBe('active');
+  });
+
+  it('stays active when the last counted stream closes with a request in flight by the sender count', async () => {
+    const session = startSession({ streamsCountAsActivity: true });
+    await session.initialize();
+    session.send({ type: 'STREAM.OPEN', requestsInFlight: 0 });
+    session.send({ type: 'REQUEST.START', requestsInFlight: 1 });
+
+    session.send({ type: 'STREAM.CLOSE', requestsInFlight: 1 });
+    const whileRequestOpen = session.state();
+    session.send({ type: 'REQUEST.END', requestsInFlight: 0 });
+
+    expect([whileRequestOpen, session.state()]).toEqual(['active', 'idle']);
+  });
+
+  it('times an idle session out from the end of its last counted spell', async () => {
+    const session = startSession();
+    await session.initialize();
+    session.send({ type: 'REQUEST.START', requestsInFlight: 1 });
+    session.clock.increment(100);
+    session.send({ type: 'REQUEST.END', requestsInFlight: 0 });
+    const endedAt = session.clock.now();
+
+    session.clock.increment(TIMEOUTS.idleTimeout);
+
+    expect({ reason: session.context().reason, endedAt: session.context().endedAt }).toEqual({
+      reason: 'idle-timeout',
+      endedAt: endedAt + TIMEOUTS.idleTimeout,
     });
   });
 });

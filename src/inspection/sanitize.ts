@@ -46,6 +46,10 @@ export const INSPECTED_EVENT_KEYS: ReadonlySet<string> = new Set([
   'code',
   'grace',
   'principalSessions',
+  // session activity events: the runtime's exact counts (the machine's context keeps 0, see
+  // SessionMachineContext.requestsInFlight), so the inspector still shows requests in flight
+  'requestsInFlight',
+  'requests',
   // xstate.done.actor.* / xstate.error.actor.*
   'actorId',
 ]);

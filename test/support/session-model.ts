@@ -105,10 +105,19 @@ export interface ModelVariant {
   readonly input: SessionMachineInput;
   /** The chart the runtime runs for this configuration, which the paths are generated from. */
   readonly machine: SessionMachine;
+  /**
+   * Whether the first request of a busy spell comes as the supervisor's runtime sends it, with the
+   * sender's count (`requestsInFlight`), so the machine counts nothing itself; otherwise every
+   * request event is bare and the machine counts them (the machine's own counting, which tests and
+   * direct users rely on).
+   */
+  readonly senderCounts: boolean;
 }
 
-const variant = (streamsCountAsActivity: boolean, lifetime: boolean): ModelVariant => ({
-  name: `streams ${streamsCountAsActivity ? 'count' : 'uncounted'}${lifetime ? '' : ', no maxLifetime'}`,
+const variant = (streamsCountAsActivity: boolean, lifetime: boolean, senderCounts = false): ModelVariant => ({
+  name: `streams ${streamsCountAsActivity ? 'count' : 'uncounted'}${lifetime ? '' : ', no maxLifetime'}${
+    senderCounts ? ', requests counted by the sender' : ''
+  }`,
   input: {
     sessionId: 'model',
     createdAt: 0,
@@ -116,18 +125,21 @@ const variant = (streamsCountAsActivity: boolean, lifetime: boolean): ModelVaria
     streamsCountAsActivity,
   },
   machine: lifetime ? sessionMachine : sessionMachineWithoutLifetime,
+  senderCounts,
 });
 
 /**
  * Both settings of `streamsCountAsActivity` (only when streams count does closing the last one make
  * the session idle; only when they do not can a stream be opened or closed while idle), with and
- * without `maxLifetime` (the runtime runs a chart without the lifetime timer when none is set).
+ * without `maxLifetime` (the runtime runs a chart without the lifetime timer when none is set);
+ * and once with busy spells as the runtime reports them (see {@link ModelVariant.senderCounts}).
  */
 export const MODEL_VARIANTS: readonly ModelVariant[] = [
   variant(true, true),
   variant(false, true),
   variant(true, false),
   variant(false, false),
+  variant(true, true, true),
 ];
 
 /** What a step does, in the spec's terms (see {@link SpecAction}); a `timeout` runs to the next deadline. */
@@ -405,10 +417,30 @@ function withBuildBeforeHandshake(events: readonly StampedEvent[]): StampedEvent
 /**
  * The concrete events the runtime can produce in `snapshot` and the machine does not ignore.
  */
-function feasibleEvents(snapshot: SessionSnapshot, bounds: TraversalBounds): SessionEvent[] {
+function feasibleEvents(
+  snapshot: SessionSnapshot,
+  bounds: TraversalBounds,
+  senderCounts: boolean,
+): SessionEvent[] {
   const { requestsInFlight, openStreams, initialized } = countsOf(snapshot);
   const busy = requestsInFlight + openStreams;
   const first = firstTimers(snapshot);
+  const state = stateNameOf(snapshot.value);
+  // A busy spell the sender counts: active with nothing the machine counted keeping it (one request
+  // in flight, by the sender's count). Only its end, a close or a timer are offered in it, so the
+  // machine's replay follows what the runtime does.
+  const countedSpell =
+    senderCounts &&
+    state === 'active' &&
+    requestsInFlight === 0 &&
+    !(snapshot.context.streamsCountAsActivity && openStreams > 0);
+  const withSenderCount = (event: StampedEvent): StampedEvent => {
+    const kind = actOf(event).kind;
+    if (senderCounts && state === 'idle' && kind === 'request-start')
+      return { ...event, requestsInFlight: 1 };
+    if (countedSpell && kind === 'request-end') return { ...event, requestsInFlight: 0 };
+    return event;
+  };
   // Paths from the machine build the server right before the handshake (see
   // withBuildBeforeHandshake), so one that ended before it holds nothing: releasing it cannot fail
   // or overrun its deadline. Spec paths build it earlier too.
@@ -416,6 +448,7 @@ function feasibleEvents(snapshot: SessionSnapshot, bounds: TraversalBounds): Ses
     const timer = timersByEventType.get(event.type);
     if (timer) return first.has(event.type) && (initialized || timer.delay !== 'disposeTimeout');
     const act = actOf(event);
+    if (countedSpell) return act.kind === 'request-end' || act.kind === 'close';
     switch (act.kind) {
       case 'request-start':
         return requestsInFlight < bounds.requestsInFlight && busy < bounds.busy;
@@ -436,6 +469,7 @@ function feasibleEvents(snapshot: SessionSnapshot, bounds: TraversalBounds): Ses
   };
   return (__unsafe_getAllOwnEventDescriptors(snapshot) as string[])
     .flatMap(eventOfType)
+    .map(withSenderCount)
     .filter(feasible)
     .filter((event) => takenTransitions(snapshot, event).length > 0) as SessionEvent[];
 }
@@ -626,7 +660,7 @@ const traversalOptions = (
   input: variant.input,
   // A user `events` option replaces xstate's default event descriptors: timers and actor results
   // are produced by `feasibleEvents` itself.
-  events: (snapshot: SessionSnapshot) => feasibleEvents(snapshot, bounds),
+  events: (snapshot: SessionSnapshot) => feasibleEvents(snapshot, bounds, variant.senderCounts),
   serializeState: generator === 'shortest' ? serializeArrival : serializeState,
   ...(fromState === undefined ? {} : { fromState }),
 });
@@ -663,7 +697,7 @@ function eventsOfActions(
       continue;
     }
     const wanted = JSON.stringify(action);
-    const event = (feasibleEvents(snapshot, UNBOUNDED) as StampedEvent[]).find(
+    const event = (feasibleEvents(snapshot, UNBOUNDED, variant.senderCounts) as StampedEvent[]).find(
       (candidate) => JSON.stringify(actOf(candidate)) === wanted,
     );
     if (!event) break;
