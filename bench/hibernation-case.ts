@@ -176,8 +176,9 @@ async function wakeLatency(samples: number): Promise<{ wake: number[]; awake: nu
 class HeldTimer {
   handle: unknown = undefined;
   constructor(
-    readonly callback: () => void,
+    readonly callback: (arg: unknown) => void,
     readonly due: number,
+    readonly arg: unknown = undefined,
   ) {}
 }
 
@@ -198,15 +199,17 @@ function standingClock(): Clock & { run(leadMs: number): void } {
   const read = (): number => (ranFrom === undefined ? standing : standing + (Date.now() - ranFrom));
   const wheel = new TimerWheel(TIMER_SLICE_BUDGET_MS, resolution, undefined, read);
   let held: Set<HeldTimer> | undefined = new Set();
+  // As the system clock: a shared callback and an argument where the caller offers them.
+  const schedule = <T>(callback: (arg: T) => void, ms: number, arg: T): HeldTimer => {
+    const timer = new HeldTimer(callback as (arg: unknown) => void, read() + ms, arg);
+    if (held === undefined || ms <= 1_000) timer.handle = wheel.schedule(callback, ms, arg);
+    else held.add(timer);
+    return timer;
+  };
   return {
     now: read,
-    setTimeout: (callback, ms) => {
-      if (held === undefined || ms <= 1_000)
-        return { callback, due: 0, handle: wheel.schedule(callback, ms) };
-      const timer: HeldTimer = { callback, due: read() + ms, handle: undefined };
-      held.add(timer);
-      return timer;
-    },
+    setTimeout: (callback, ms) => schedule(callback, ms, undefined),
+    setTimeoutFor: schedule,
     clearTimeout: (handle) => {
       const timer = handle as HeldTimer;
       if (timer.handle === undefined) held?.delete(timer);
@@ -219,7 +222,8 @@ function standingClock(): Clock & { run(leadMs: number): void } {
       for (const timer of timers) earliest = Math.min(earliest, timer.due);
       if (Number.isFinite(earliest)) standing = earliest - leadMs;
       ranFrom = Date.now();
-      for (const timer of timers) timer.handle = wheel.schedule(timer.callback, timer.due - read());
+      for (const timer of timers)
+        timer.handle = wheel.schedule(timer.callback, timer.due - read(), timer.arg);
     },
   };
 }

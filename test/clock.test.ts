@@ -253,6 +253,18 @@ describe('systemClock', () => {
     expect(ran).toBe(false);
     clock.clearTimeout(handle);
   });
+
+  it("calls one shared callback with each timer's own argument, and never one that was cleared", async () => {
+    const clock = createSystemClock(10, 1);
+    const woken: string[] = [];
+    const wake = (name: string) => woken.push(name);
+    clock.setTimeoutFor?.(wake, 1, 'a');
+    clock.clearTimeout(clock.setTimeoutFor?.(wake, 1, 'b'));
+    clock.setTimeoutFor?.(wake, 2, 'c');
+    await waitFor(() => woken.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(woken).toEqual(['a', 'c']);
+  });
 });
 
 describe('forEachInSlices', () => {

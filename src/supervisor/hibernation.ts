@@ -97,6 +97,9 @@ export class Hibernation {
 
   constructor(private readonly hooks: HibernationHooks) {}
 
+  /** The wake-up callback every hibernated session shares (see `Clock.setTimeoutFor`). */
+  private readonly deadlineCame = (session: SupervisedSession<unknown>): void => this.deadline(session);
+
   counts(): HibernationCounts {
     return {
       hibernated: this.hibernatedNow,
@@ -125,7 +128,11 @@ export class Hibernation {
     const deadline =
       maxLifetime === undefined ? idleDeadline : Math.min(idleDeadline, session.createdAt + maxLifetime);
     const remaining = Math.max(0, deadline - clock.now());
-    session.hibernation = { snapshot, wakeUp: clock.setTimeout(() => this.deadline(session), remaining) };
+    // One shared callback when the clock offers it: a closure per session stayed for its whole sleep.
+    const wakeUp = clock.setTimeoutFor
+      ? clock.setTimeoutFor(this.deadlineCame, remaining, session)
+      : clock.setTimeout(() => this.deadline(session), remaining);
+    session.hibernation = { snapshot, wakeUp };
     session.settleHibernated(this.hooks.placeholder());
     this.hibernatedNow += 1;
     this.hibernations += 1;
