@@ -148,7 +148,8 @@ export class Hibernation {
     const wakeUp = clock.setTimeoutFor
       ? clock.setTimeoutFor(this.deadlineCame, remaining, session)
       : clock.setTimeout(() => this.deadline(session), remaining);
-    session.hibernation = { snapshot, wakeUp };
+    session.hibernation = snapshot;
+    session.wakeUp = wakeUp;
     session.settleHibernated(this.hooks.placeholder());
     this.hibernatedNow += 1;
     this.hibernations += 1;
@@ -218,7 +219,7 @@ export class Hibernation {
     const logic = this.hooks.actorlessLogic();
     if (logic && session.server === undefined && session.cleanups === undefined) {
       const at = this.hooks.clock.now();
-      const persisted = this.expand(session, hibernation.snapshot);
+      const persisted = this.expand(session, hibernation);
       let committed = false;
       const snapshot = runWithoutActor(logic, persisted, {
         standIn: (send) => this.hooks.standIn(session, send),
@@ -252,7 +253,7 @@ export class Hibernation {
     const logic = this.hooks.actorlessLogic();
     if (!hibernation || !logic || session.server !== undefined || session.cleanups !== undefined)
       return false;
-    const snapshot = runWithoutActor(logic, this.expand(session, hibernation.snapshot), {
+    const snapshot = runWithoutActor(logic, this.expand(session, hibernation), {
       standIn: (send) => this.hooks.standIn(session, send),
       first: { type: 'WAKE', at: this.hooks.clock.now() },
       next: close,
@@ -270,10 +271,10 @@ export class Hibernation {
 
   /** The session leaves hibernation: no wake-up timer, not counted as hibernated. */
   private forget(session: SupervisedSession<unknown>): void {
-    const hibernation = session.hibernation;
-    if (!hibernation) return;
-    this.hooks.clock.clearTimeout(hibernation.wakeUp);
+    if (session.hibernation === undefined) return;
+    this.hooks.clock.clearTimeout(session.wakeUp);
     session.hibernation = undefined;
+    session.wakeUp = undefined;
     this.hibernatedNow -= 1;
   }
 
@@ -283,7 +284,7 @@ export class Hibernation {
     if (!hibernation) return;
     const { clock } = this.hooks;
     this.forget(session);
-    session.actor = this.hooks.restore(session, this.expand(session, hibernation.snapshot));
+    session.actor = this.hooks.restore(session, this.expand(session, hibernation));
     session.actor.send({ type: 'WAKE', at: clock.now() });
   }
 
