@@ -42,6 +42,12 @@ export interface SessionMachineInput {
 }
 
 export interface SessionMachineContext extends SessionMachineInput {
+  /**
+   * The last activity the machine recorded: the handshake, a stream opened or closed, the end of a
+   * busy spell (`REQUEST.END`). Under the runtime the idle → active edge records nothing, so this is
+   * exact whenever the session is idle (what the idle timeout and a wake-up read); while it is busy,
+   * `SupervisedSession.lastActivityAt` is the later of this and the runtime's own stamp.
+   */
   lastActivityAt: number;
   /**
    * Requests in flight that the machine counted itself, from `REQUEST.START`/`REQUEST.END` events

@@ -160,8 +160,9 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   }
 
   /**
-   * The machine stamps what it is told (edges, handshake, streams); nested requests are stamped
-   * here only. Both are clock times of activities, so the later one is the last activity.
+   * The machine stamps the handshake, streams and the end of each busy spell; the start of a spell
+   * and nested requests are stamped here only. Both are clock times of activities, so the later one
+   * is the last activity.
    */
   get lastActivityAt(): number {
     return Math.max(this.lastActivity, this.actor.getSnapshot().context.lastActivityAt);
