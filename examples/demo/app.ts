@@ -38,7 +38,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<{ origin: st
     { level: env('LOG_LEVEL', 'info') },
     process.stdout.isTTY
       ? pino.transport({ target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname' } })
-      : pino.destination({ dest: 1, sync: false }),
+      : undefined,
   );
 
   const hibernateAfter = env('HIBERNATE_AFTER', '20s');
@@ -107,7 +107,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<{ origin: st
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await options.afterStop?.();
     logger.info('stopped');
-    await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    logger.flush();
     process.exit(0);
   }
   process.on('SIGTERM', () => void stop('SIGTERM'));
