@@ -29,6 +29,8 @@
  * default 2), BENCH_HTTP_SERVERS (comma list, or `features`; default
  * bare,supervisor,bare-demo,demo,demo-silent,demo-minimal),
  * BENCH_HTTP_TOOLS_CONNECTIONS (default 16), BENCH_HTTP_CHURN_CONNECTIONS (default 10),
+ * BENCH_HTTP_WORKLOADS (`tools`, `churn` or both, the default: a workload left out is not measured
+ * and has no verdict, e.g. `churn` alone halves the run while iterating on churn),
  * BENCH_HTTP_CPU_PROF=<dir> (forked children write `--cpu-prof` profiles to <dir>/<server>/).
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -104,7 +106,22 @@ function envServers(): readonly ServerKind[] {
   return kinds as ServerKind[];
 }
 
+const WORKLOADS = ['tools', 'churn'] as const;
+type Workload = (typeof WORKLOADS)[number];
+
+function envWorkloads(): ReadonlySet<Workload> {
+  const raw = process.env.BENCH_HTTP_WORKLOADS;
+  if (raw === undefined || raw === '') return new Set(WORKLOADS);
+  const named = raw.split(',').map((name) => name.trim());
+  const unknown = named.filter((name) => !(WORKLOADS as readonly string[]).includes(name));
+  if (unknown.length > 0 || named.length === 0) {
+    throw new Error(`BENCH_HTTP_WORKLOADS: unknown ${unknown.join(', ')} (known: ${WORKLOADS.join(', ')})`);
+  }
+  return new Set(named as Workload[]);
+}
+
 const ROUNDS = envInt('BENCH_HTTP_ROUNDS', 8);
+const MEASURED = envWorkloads();
 const WINDOW_SECONDS = envInt('BENCH_HTTP_SECONDS', 2);
 const SERVERS = envServers();
 const TOOLS_CONNECTIONS = envInt('BENCH_HTTP_TOOLS_CONNECTIONS', 16);
@@ -371,10 +388,10 @@ async function startAll(): Promise<void> {
   for (const { server, session } of running) {
     progress(`warm up: ${SERVER_LABELS[server.kind]}`);
     await callToolOnce(server.url, session);
-    await runToolsCall(server.url, session, TOOLS_WARMUP);
+    if (MEASURED.has('tools')) await runToolsCall(server.url, session, TOOLS_WARMUP);
     const warm = await initializeSession(server.url);
     await deleteSession(server.url, warm);
-    await runChurn(server.url, CHURN_WARMUP);
+    if (MEASURED.has('churn')) await runChurn(server.url, CHURN_WARMUP);
   }
 }
 
@@ -590,7 +607,8 @@ function verdicts(
       ),
     );
   }
-  return out;
+  // A workload left out (BENCH_HTTP_WORKLOADS) has no windows, so its ratios are NaN: no verdict.
+  return out.filter((verdict) => verdict.measured !== 'NaN');
 }
 
 function printReport(
@@ -600,24 +618,28 @@ function printReport(
   heaps: readonly HeapResult[],
   logCounts: readonly LogCount[],
 ): void {
-  print(
-    runTable(
-      `(a) tools/call on one session — ${TOOLS.connections} connections, ${ROUNDS} rounds × ${TOOLS.seconds} s per server, after a ${TOOLS_WARMUP.seconds} s warm-up`,
-      'call',
-      tools,
-    ),
-  );
-  print(
-    runTable(
-      `(b) churn: initialize → notifications/initialized → DELETE — ${CHURN.connections} connections, ${ROUNDS} rounds × ${CHURN.seconds} s per server, after a ${CHURN_WARMUP.seconds} s warm-up`,
-      'session',
-      churn,
-    ),
-  );
-  print(
-    `   (sessions still live after all churn windows, the tools/call session included: ${leftover.join(', ')}; ` +
-      `each window cut at its deadline can leave up to ${CHURN.connections})`,
-  );
+  if (tools.length > 0) {
+    print(
+      runTable(
+        `(a) tools/call on one session — ${TOOLS.connections} connections, ${ROUNDS} rounds × ${TOOLS.seconds} s per server, after a ${TOOLS_WARMUP.seconds} s warm-up`,
+        'call',
+        tools,
+      ),
+    );
+  }
+  if (churn.length > 0) {
+    print(
+      runTable(
+        `(b) churn: initialize → notifications/initialized → DELETE — ${CHURN.connections} connections, ${ROUNDS} rounds × ${CHURN.seconds} s per server, after a ${CHURN_WARMUP.seconds} s warm-up`,
+        'session',
+        churn,
+      ),
+    );
+    print(
+      `   (sessions still live after all churn windows, the tools/call session included: ${leftover.join(', ')}; ` +
+        `each window cut at its deadline can leave up to ${CHURN.connections})`,
+    );
+  }
   const bareHeap = heaps.find((h) => h.kind === 'bare');
   if (heaps.length > 0) {
     print(
@@ -643,6 +665,7 @@ function printReport(
       ['tools/call per s', tools],
       ['churned sessions per s', churn],
     ] as const) {
+      if (windows.length === 0) continue;
       const pairs = pairedRatios(windows, kind, partner);
       const cpuPairs = pairedCpuRatios(windows, kind, partner);
       ratioRows.push([
@@ -693,7 +716,7 @@ async function main(): Promise<void> {
   const [load1, load5] = loadavg();
   print(
     `# End-to-end HTTP benchmark — node ${process.version}, ${process.arch}, compiled JavaScript, ` +
-      `servers: ${SERVERS.join(', ')}; load average at start ${load1?.toFixed(1)} / ${load5?.toFixed(1)}`,
+      `servers: ${SERVERS.join(', ')}; workloads: ${[...MEASURED].join(', ')}; load average at start ${load1?.toFixed(1)} / ${load5?.toFixed(1)}`,
   );
   if (CPU_PROF_DIR) print(`   (server children write CPU profiles to ${CPU_PROF_DIR})`);
   let tools: WindowResult[];
@@ -702,8 +725,12 @@ async function main(): Promise<void> {
   const logCounts: LogCount[] = [];
   try {
     await startAll();
-    tools = await runWindows('tools/call', ({ server, session }) => runToolsCall(server.url, session, TOOLS));
-    churn = await runWindows('churn', ({ server }) => runChurn(server.url, CHURN));
+    tools = MEASURED.has('tools')
+      ? await runWindows('tools/call', ({ server, session }) => runToolsCall(server.url, session, TOOLS))
+      : [];
+    churn = MEASURED.has('churn')
+      ? await runWindows('churn', ({ server }) => runChurn(server.url, CHURN))
+      : [];
     for (const { server } of running) leftover.push(`${server.kind} ${await server.sessions()}`);
     for (const entry of running) {
       const count = await countLogLines(entry);
