@@ -35,6 +35,10 @@ export function printHibernation(r: HibernationResults): Verdict[] {
           'longest GC pause in that window: scavenge / mark-compact',
           `${num(m.gc.longestScavengeMs)} ms / ${num(m.gc.longestMarkCompactMs)} ms`,
         ],
+        [
+          'GC in that window: pauses (total ms) / of them mark-compacts (total ms)',
+          `${int(m.gc.count)} (${int(m.gc.totalMs)} ms) / ${int(m.gc.markCompacts)} (${int(m.gc.markCompactTotalMs)} ms)`,
+        ],
         ['load averages when the storm began (1 / 5 / 15 min)', m.load],
         [
           'expired with no actor restored / disposed / expected',

@@ -137,11 +137,22 @@ export interface GcPauses {
   readonly count: number;
   readonly longestScavengeMs: number;
   readonly longestMarkCompactMs: number;
+  /** Full collections seen (mark-compact), and their pauses summed. */
+  readonly markCompacts: number;
+  readonly markCompactTotalMs: number;
 }
 
 /** Starts recording GC pauses (PerformanceObserver 'gc'); `stop()` ends it and returns what it saw. */
 export function watchGcPauses(): { stop(): GcPauses } {
-  const pauses = { longestMs: 0, totalMs: 0, count: 0, longestScavengeMs: 0, longestMarkCompactMs: 0 };
+  const pauses = {
+    longestMs: 0,
+    totalMs: 0,
+    count: 0,
+    longestScavengeMs: 0,
+    longestMarkCompactMs: 0,
+    markCompacts: 0,
+    markCompactTotalMs: 0,
+  };
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       pauses.longestMs = Math.max(pauses.longestMs, entry.duration);
@@ -150,8 +161,11 @@ export function watchGcPauses(): { stop(): GcPauses } {
       const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
       if (kind === constants.NODE_PERFORMANCE_GC_MINOR)
         pauses.longestScavengeMs = Math.max(pauses.longestScavengeMs, entry.duration);
-      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
         pauses.longestMarkCompactMs = Math.max(pauses.longestMarkCompactMs, entry.duration);
+        pauses.markCompacts += 1;
+        pauses.markCompactTotalMs += entry.duration;
+      }
     }
   });
   observer.observe({ entryTypes: ['gc'] });
