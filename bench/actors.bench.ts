@@ -7,7 +7,9 @@
  * the spec's (SPEC.md "Performance targets"), as ratios to the floor measured in the same run, on
  * CPU time (steadier than wall time on a shared machine). Sizes: 1 000, 10 000, 50 000, 100 000
  * live idle sessions. Access patterns: one hot session, a rotation through all of them, nested
- * requests in a busy session. Then the storm: 100 000 sessions expiring at once, on real timers;
+ * requests in a busy session; hot and rotation are timed twice, beside the floor's actors (for the
+ * ratios to the floor, same heap) and with the sessions alone (for the growth 1k → 100k, the heap a
+ * server has: the floor's actors double it and slow the floor itself as much). Then the storm: 100 000 sessions expiring at once, on real timers;
  * then hibernation (bench/hibernation-case.ts): heap per session awake with its MCP server vs
  * hibernated, wake-up latency over HTTP, many hibernated sessions and their expiry storm.
  *
@@ -96,6 +98,12 @@ interface AtSize {
   readonly hot: Sample;
   readonly rotation: Sample;
   readonly nested: Sample;
+  /**
+   * Hot and rotation again once the floor's actors are stopped: the sessions alone in the heap, as
+   * a server holds them. The growth target reads these; the ratios to the floor need the same heap.
+   */
+  readonly hotAlone: Sample;
+  readonly rotationAlone: Sample;
 }
 
 /** CPU µs per event: samples of pairs count 2 events each. */
@@ -148,6 +156,18 @@ async function measureAtSizes(): Promise<AtSize[]> {
       { opsPerBatch: PAIRS_PER_BATCH, batches: ACTIVITY_BATCHES, warmupOps: PAIRS_PER_BATCH / 2 },
     );
     floorPool.stop();
+    progress(`hot and rotation at ${int(size)}, the sessions alone in the heap`);
+    collectGarbage();
+    const alone = await sampleInterleaved(
+      {
+        hotAlone: (pairs) => hotActivityPairs(supervisor, hotId, pairs),
+        rotationAlone: (pairs) => {
+          activityPairs(supervisor, pool, pairs, offset);
+          offset += pairs;
+        },
+      },
+      { opsPerBatch: PAIRS_PER_BATCH, batches: ACTIVITY_BATCHES, warmupOps: PAIRS_PER_BATCH / 2 },
+    );
     assertIdle(supervisor, size);
     results.push({
       size,
@@ -156,6 +176,7 @@ async function measureAtSizes(): Promise<AtSize[]> {
       lifecycleFloor,
       cycle,
       ...activity,
+      ...alone,
     });
   }
   admission.stop();
@@ -236,9 +257,17 @@ function printSizes(rows: readonly AtSize[]): void {
     const growth = (pick: (r: AtSize) => Sample): string =>
       ratio(perEvent(pick(last)) / perEvent(pick(first)));
     print(
-      `   event cost @${int(last.size)} / @${int(first.size)} (CPU): floor event ${growth((r) => r.floorPair)}, ` +
-        `floor rotation ${growth((r) => r.floorRotation)}, hot ${growth((r) => r.hot)}, ` +
-        `rotation ${growth((r) => r.rotation)} (the floor's own growth is the heap's, not a structure's)`,
+      `   event cost @${int(last.size)} / @${int(first.size)} (CPU), beside the floor's actors: floor event ` +
+        `${growth((r) => r.floorPair)}, floor rotation ${growth((r) => r.floorRotation)}, hot ${growth((r) => r.hot)}, ` +
+        `rotation ${growth((r) => r.rotation)} (a heap twice as full: the floor's own growth is the heap's)\n` +
+        `   event cost @${int(last.size)} / @${int(first.size)} (CPU), the sessions alone in the heap (as a server ` +
+        `holds them; what the growth target reads): hot ${growth((r) => r.hotAlone)}, rotation ${growth((r) => r.rotationAlone)}\n` +
+        rows
+          .map(
+            (r) =>
+              `   @${int(r.size)} sessions alone: hot ${num(perEvent(r.hotAlone))}, rotation ${num(perEvent(r.rotationAlone))} µs CPU`,
+          )
+          .join('\n'),
     );
   }
 }
@@ -281,9 +310,9 @@ function verdicts(rows: readonly AtSize[], expiry: ExpiryResults | undefined): V
       pass: cycle <= TARGET.cycleOverFloor,
     });
   }
-  for (const [name, pick] of [
-    ['hot session', (r: AtSize) => r.hot],
-    ['rotation', (r: AtSize) => r.rotation],
+  for (const [name, pick, alone] of [
+    ['hot session', (r: AtSize) => r.hot, (r: AtSize) => r.hotAlone],
+    ['rotation', (r: AtSize) => r.rotation, (r: AtSize) => r.rotationAlone],
   ] as const) {
     for (const r of rows) {
       const over = perEvent(pick(r)) / perEvent(r.floorPair);
@@ -296,9 +325,9 @@ function verdicts(rows: readonly AtSize[], expiry: ExpiryResults | undefined): V
     const first = rows[0];
     const last = rows.at(-1);
     if (first && last) {
-      const growth = perEvent(pick(last)) / perEvent(pick(first));
+      const growth = perEvent(alone(last)) / perEvent(alone(first));
       list.push({
-        target: `activity event (${name}) @${int(last.size)} ≤ ${TARGET.event100kOver1k}× @${int(first.size)}`,
+        target: `activity event (${name}) @${int(last.size)} ≤ ${TARGET.event100kOver1k}× @${int(first.size)}, sessions alone`,
         measured: ratio(growth),
         pass: growth <= TARGET.event100kOver1k,
       });
