@@ -121,9 +121,19 @@ export type SessionEvent =
   /**
    * A hibernated session's actor was restored from its persisted snapshot at `at` (a request came,
    * or its idle deadline did): the idle timer is re-armed with what remains of it, since persisted
-   * snapshots keep no pending timers (xstate #5331).
+   * snapshots keep no pending timers (xstate #5331). At or past a deadline the session ends at once.
    */
   | { type: 'WAKE'; at: number };
+
+/** When the idle timeout ends an idle session that has seen no activity since. */
+const idleDeadline = (context: SessionMachineContext): number =>
+  context.lastActivityAt + context.timeouts.idleTimeout;
+
+/** When the lifetime ends the session (never when no lifetime is set). */
+const lifetimeDeadline = (context: SessionMachineContext): number =>
+  context.timeouts.maxLifetime === undefined
+    ? Number.POSITIVE_INFINITY
+    : context.createdAt + context.timeouts.maxLifetime;
 
 /** The exact lifetime total when the runtime reports it, else one more than the machine counted. */
 const requestsAfterStart = (context: SessionMachineContext, event: SessionEvent): number =>
@@ -234,6 +244,19 @@ const session = setup({
       context.openStreams === 1 &&
       requestsInFlightNow(context, event) === 0,
     streamsCountAsActivity: ({ context }) => context.streamsCountAsActivity,
+    /**
+     * A wake-up at or past the idle deadline (and not past an earlier end of the lifetime): the
+     * idle timeout is due, so the session ends in this step rather than re-arming a 0 ms timer.
+     */
+    idleDeadlinePassed: ({ context, event }) =>
+      event.type === 'WAKE' &&
+      idleDeadline(context) <= event.at &&
+      !(lifetimeDeadline(context) < idleDeadline(context)),
+    /** A wake-up at or past the end of the lifetime, which came no later than the idle deadline. */
+    lifetimeDeadlinePassed: ({ context, event }) =>
+      event.type === 'WAKE' &&
+      lifetimeDeadline(context) <= event.at &&
+      lifetimeDeadline(context) <= idleDeadline(context),
     /** Nothing the session holds would be lost by releasing its server: no stream open. */
     nothingOpen: ({ context }) => context.openStreams === 0 && context.requestsInFlight === 0,
   },
@@ -338,10 +361,21 @@ const idle = session.createStateConfig({
 });
 
 /**
+ * A wake-up at or past a deadline ends the session in that step: the timer it would re-arm is due
+ * already. Re-entering `idle` with a 0 ms timer and taking that timer cost an expiry storm of
+ * hibernated sessions two more macrosteps per session (a third of what each end allocated).
+ */
+const wakeAfterDeadline = [
+  { guard: 'lifetimeDeadlinePassed', target: '#session.expired', actions: 'endBecauseLifetimeReached' },
+  { guard: 'idleDeadlinePassed', target: '#session.expired', actions: 'endBecauseIdleTimedOut' },
+] as const;
+
+/**
  * `idle` for sessions that hibernate: still `idle` for capacity, LRU order and the idle timeout,
  * with an `awake` sub-state (server and transport held) and a `hibernated` one (the runtime keeps
- * only the persisted snapshot). `WAKE` re-enters `idle` (`idleId`), re-arming the idle timer with
- * what is left; in a chart with a lifetime, `live` takes `WAKE` instead (`idleId` undefined).
+ * only the persisted snapshot). `WAKE` at or past a deadline ends the session; before it, `WAKE`
+ * re-enters `idle` (`idleId`), re-arming the idle timer with what is left; in a chart with a
+ * lifetime, `live` takes that `WAKE` instead (`idleId` undefined).
  */
 const hibernatingIdle = (idleId: '#session.idle' | undefined) =>
   session.createStateConfig({
@@ -355,8 +389,13 @@ const hibernatingIdle = (idleId: '#session.idle' | undefined) =>
       },
       hibernated: {
         entry: 'hibernate',
-        // With a lifetime, `live` takes WAKE (see hibernatingSessionMachine).
-        ...(idleId === undefined ? {} : { on: { WAKE: { target: idleId, reenter: true } } }),
+        // With a lifetime, `live` takes a WAKE before the deadlines (see hibernatingSessionMachine).
+        on: {
+          WAKE:
+            idleId === undefined
+              ? wakeAfterDeadline
+              : [...wakeAfterDeadline, { target: idleId, reenter: true }],
+        },
       },
     },
   });

@@ -208,7 +208,7 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
    */
   beginRequest(): () => void {
     this.assertLive();
-    if (this.hibernation) this.host.awaken(this as SupervisedSession<unknown>);
+    if (this.hibernation) this.wakeOrThrow();
     const at = this.host.now();
     this.started += 1;
     this.lastActivity = at;
@@ -239,7 +239,7 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   /** Counts an open GET (SSE) stream until the returned function is called. */
   openStream(): () => void {
     this.assertLive();
-    if (this.hibernation) this.host.awaken(this as SupervisedSession<unknown>);
+    if (this.hibernation) this.wakeOrThrow();
     const at = this.host.now();
     this.lastActivity = at;
     this.streams += 1;
@@ -321,6 +321,12 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   settleDisposed(output: SessionOutput): void {
     this.output = output;
     this.disposal?.resolve(output);
+  }
+
+  /** Restores the hibernated actor; a wake-up at or past a deadline ends the session instead. */
+  private wakeOrThrow(): void {
+    this.host.awaken(this as SupervisedSession<unknown>);
+    this.assertLive();
   }
 
   private assertLive(): void {

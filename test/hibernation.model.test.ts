@@ -4,7 +4,8 @@
  * timers as explicit events. `xstate/graph` walks the abstract model (shortest and simple paths);
  * each path is replayed on the real runtime (a supervisor with `hibernateAfter` on a simulated
  * clock) and after each step the session must look as the model says. A second check: the replays
- * together take every transition of the real hibernating chart's `idle` node.
+ * together take every transition of the real hibernating chart's `idle` node (by target too: a
+ * `WAKE` before the deadline re-enters `idle`, one at the deadline ends the session).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -56,7 +57,8 @@ async function runtime() {
     if (event.type !== '@xstate.microstep') return;
     for (const transition of event._transitions) {
       if (transition.source.id.startsWith('session.idle')) {
-        taken.add(`${transition.source.id} ${String(transition.eventType)}`);
+        const targets = (transition.target ?? []).map((target) => target.id).join(',');
+        taken.add(`${transition.source.id} ${String(transition.eventType)} → ${targets}`);
       }
     }
   };
@@ -154,10 +156,12 @@ describe('hibernation follows every path of its abstract model', () => {
   it('takes every transition of the hibernating idle node in the real chart', () => {
     expect([...allTaken].sort()).toEqual(
       expect.arrayContaining([
-        'session.idle REQUEST.START',
-        'session.idle xstate.after.idleTimeout.session.idle',
-        'session.idle.awake xstate.after.hibernateAfter.session.idle.awake',
-        'session.idle.hibernated WAKE',
+        'session.idle REQUEST.START → session.active',
+        'session.idle xstate.after.idleTimeout.session.idle → session.expired',
+        'session.idle.awake xstate.after.hibernateAfter.session.idle.awake → session.idle.hibernated',
+        // Woken before its deadline (a request), and at its deadline (the session ends then).
+        'session.idle.hibernated WAKE → session.idle',
+        'session.idle.hibernated WAKE → session.expired',
       ]),
     );
   });

@@ -5,7 +5,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SimulatedClock } from 'xstate';
+import { initialTransition, SimulatedClock, transition } from 'xstate';
+import {
+  hibernatingSessionMachine,
+  hibernatingSessionMachineWithoutLifetime,
+} from '../machines/session.machine.js';
 import { type SessionContext, SessionSupervisor, type SupervisedSession } from '../src/index.js';
 import { createSupervisorMetrics } from '../src/metrics.js';
 
@@ -426,5 +430,116 @@ describe('hibernation and the lifetime', () => {
     done();
 
     expect(await session.whenDisposed()).toMatchObject({ reason: 'lifetime', endedAt: LIFETIME });
+  });
+});
+
+describe('a wake-up at or past a deadline ends the session in that step', () => {
+  const LIFETIME = 5_000;
+  const hibernatedAt = (machine: typeof hibernatingSessionMachine, idleTimeout: number) => {
+    const timeouts = {
+      initTimeout: 1_000,
+      idleTimeout,
+      maxLifetime: machine === hibernatingSessionMachine ? LIFETIME : undefined,
+      disposeTimeout: 1_000,
+      hibernateAfter: HIBERNATE_AFTER,
+    };
+    const input = { sessionId: 's', createdAt: 0, timeouts, streamsCountAsActivity: true };
+    let [snapshot] = initialTransition(machine, input);
+    [snapshot] = transition(machine, snapshot, { type: 'INITIALIZED', at: 0 });
+    const sleep = machine === hibernatingSessionMachine ? 'session.live.idle.awake' : 'session.idle.awake';
+    [snapshot] = transition(machine, snapshot, { type: `xstate.after.hibernateAfter.${sleep}` } as never);
+    return snapshot;
+  };
+  const wake = (machine: typeof hibernatingSessionMachine, idleTimeout: number, at: number) => {
+    const [snapshot] = transition(machine, hibernatedAt(machine, idleTimeout), { type: 'WAKE', at });
+    return {
+      value: snapshot.value,
+      reason: snapshot.context.reason,
+      endedAt: snapshot.context.endedAt,
+    };
+  };
+  const withoutLifetime =
+    hibernatingSessionMachineWithoutLifetime as unknown as typeof hibernatingSessionMachine;
+
+  it('without a lifetime: before the idle deadline it wakes; at or past it, it ends with idle-timeout at the deadline', () => {
+    expect(
+      [IDLE_TIMEOUT - 1, IDLE_TIMEOUT, IDLE_TIMEOUT + 60_000].map((at) =>
+        wake(withoutLifetime, IDLE_TIMEOUT, at),
+      ),
+    ).toEqual([
+      { value: { idle: 'awake' }, reason: undefined, endedAt: undefined },
+      { value: 'expired', reason: 'idle-timeout', endedAt: IDLE_TIMEOUT },
+      { value: 'expired', reason: 'idle-timeout', endedAt: IDLE_TIMEOUT },
+    ]);
+  });
+
+  it('with a lifetime: the deadline that came first decides the reason and the end time', () => {
+    const lifetimeFirst = IDLE_TIMEOUT; // idle deadline 10 000, lifetime 5 000
+    const idleFirst = 3_000; // idle deadline 3 000, lifetime 5 000
+    expect({
+      beforeBoth: wake(hibernatingSessionMachine, lifetimeFirst, LIFETIME - 1).value,
+      atLifetime: wake(hibernatingSessionMachine, lifetimeFirst, LIFETIME),
+      pastBothLifetimeFirst: wake(hibernatingSessionMachine, lifetimeFirst, IDLE_TIMEOUT + 1),
+      atIdleDeadline: wake(hibernatingSessionMachine, idleFirst, idleFirst),
+      pastBothIdleFirst: wake(hibernatingSessionMachine, idleFirst, LIFETIME + 1),
+    }).toEqual({
+      beforeBoth: { live: { idle: 'awake' } },
+      atLifetime: { value: 'expired', reason: 'lifetime', endedAt: LIFETIME },
+      pastBothLifetimeFirst: { value: 'expired', reason: 'lifetime', endedAt: LIFETIME },
+      atIdleDeadline: { value: 'expired', reason: 'idle-timeout', endedAt: idleFirst },
+      pastBothIdleFirst: { value: 'expired', reason: 'idle-timeout', endedAt: idleFirst },
+    });
+  });
+
+  it('a request that comes after the deadline, before the wake-up ran, is refused and rebuilds nothing', async () => {
+    const simulated = new SimulatedClock();
+    simulated.set(0);
+    let late = 0;
+    // The wake-up timer waits (a storm's backlog); the time the machine is told has moved on.
+    const clock = {
+      now: () => simulated.now() + late,
+      setTimeout: (callback: () => void, ms: number) => simulated.setTimeout(callback, ms),
+      clearTimeout: (handle: unknown) => simulated.clearTimeout(handle as number),
+    };
+    let builds = 0;
+    const supervisor = new SessionSupervisor({
+      clock,
+      idleTimeout: IDLE_TIMEOUT,
+      hibernateAfter: HIBERNATE_AFTER,
+      createServer: () => {
+        builds += 1;
+        return { close: () => {} };
+      },
+    });
+    const session = supervisor.open();
+    await session.ready();
+    session.markInitialized();
+    simulated.increment(HIBERNATE_AFTER);
+    await settle();
+    expect(session.hibernation).toBeDefined();
+    late = IDLE_TIMEOUT;
+
+    const refused = (() => {
+      try {
+        session.beginRequest();
+        return undefined;
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    })();
+    await supervisor.wake(session);
+    await settle();
+
+    expect({
+      refused,
+      builds,
+      inFlight: supervisor.getStatistics().requestsInFlight,
+      output: await session.whenDisposed(),
+    }).toMatchObject({
+      refused: 'session-not-found',
+      builds: 1,
+      inFlight: 0,
+      output: { reason: 'idle-timeout', endedAt: IDLE_TIMEOUT, requests: 0 },
+    });
   });
 });

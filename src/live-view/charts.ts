@@ -190,10 +190,14 @@ export function liveCharts(
         const delta = total - (previous[index]?.total ?? total);
         const node = findState(session, state);
         if (delta <= 0 || node === undefined) return;
+        // Only arrows that stay within the node's parent (`idle`): a WAKE past a deadline that
+        // ends the session leaves `hibernated` too, but that move is announced, not counted here.
+        const within = (id: string): boolean =>
+          node.parent !== undefined && (id === node.parent || id.startsWith(`${node.parent}.`));
         for (const transition of session.transitions) {
           const end = direction === 'in' ? transition.target : transition.source;
           const other = direction === 'in' ? transition.source : transition.target;
-          if (end === node.id && other !== node.id)
+          if (end === node.id && other !== node.id && other !== undefined && within(other))
             moves.set(transition.id, (moves.get(transition.id) ?? 0) + delta);
         }
       });

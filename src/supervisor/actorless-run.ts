@@ -23,6 +23,12 @@ export interface ActorlessRun {
   readonly next?: AnyEventObject | undefined;
   /** Called once the run goes on, before any held-back action runs. */
   commit(): void;
+  /**
+   * Whether the snapshot `first` led to is one the machine would sit in, waiting for a timer or an
+   * event (e.g. still idle): then, with nothing due either, the run does not go on. By default
+   * any state is.
+   */
+  waits?(snapshot: AnyMachineSnapshot): boolean;
 }
 
 /** The inspection hook xstate's macrostep calls; nothing inspects an actorless run. */
@@ -37,9 +43,9 @@ const quietSystem = { _sendInspectionEvent: () => {} };
  *
  * The machine still decides everything: `first` (e.g. `WAKE`) is taken on the restored snapshot
  * with its actions held back; the run goes on only if the machine then has something to do now —
- * a `next` event (e.g. `CLOSE`) or an `after` timer it armed with a delay of 0 (its idle timeout,
- * re-armed with what remains, is due). Otherwise nothing happened (no action ran) and the caller
- * restores an actor instead. Once it goes on, the held-back actions run, then — as an actor would —
+ * it left the states it would wait in (`waits`; a `WAKE` past the idle deadline ends the session),
+ * a `next` event (e.g. `CLOSE`) or an `after` timer it armed with a delay of 0. Otherwise nothing
+ * happened (no action ran) and the caller restores an actor instead. Once it goes on, the held-back actions run, then — as an actor would —
  * events the actions send to `self` (in order), then timers that are due (in the order armed),
  * until the machine reaches its final state or has nothing left to do now.
  *
@@ -56,7 +62,7 @@ const quietSystem = { _sendInspectionEvent: () => {} };
 export function runWithoutActor(
   logic: AnyStateMachine,
   persisted: unknown,
-  { standIn, first, next, commit }: ActorlessRun,
+  { standIn, first, next, commit, waits }: ActorlessRun,
 ): AnyMachineSnapshot | undefined {
   const mailbox: AnyEventObject[] = next ? [next] : [];
   const timers: PendingTimer[] = [];
@@ -90,7 +96,8 @@ export function runWithoutActor(
   const restored = logic.restoreSnapshot?.(persisted as never, scope) as AnyMachineSnapshot;
   let snapshot = logic.transition(restored, first, scope) as AnyMachineSnapshot;
   const dueTimer = (): number => timers.findIndex((timer) => timer.delay <= 0);
-  if (snapshot.status === 'active' && mailbox.length === 0 && dueTimer() === -1) return undefined;
+  const waiting = snapshot.status === 'active' && (waits?.(snapshot) ?? true);
+  if (waiting && mailbox.length === 0 && dueTimer() === -1) return undefined;
   commit();
   const actions = heldBack;
   heldBack = undefined;

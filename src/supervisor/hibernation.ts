@@ -14,6 +14,10 @@ const isHibernatedSnapshot = (snapshot: { matches(value: never): boolean }): boo
   snapshot.matches({ idle: 'hibernated' } as never) ||
   snapshot.matches({ live: { idle: 'hibernated' } } as never);
 
+/** Whether a session is still `idle` (awake or not), in either chart shape: it waits for its timers. */
+const isIdleSnapshot = (snapshot: { matches(value: never): boolean }): boolean =>
+  snapshot.matches('idle' as never) || snapshot.matches({ live: 'idle' } as never);
+
 /**
  * Bounds the shared shapes (frame + context keys); there are about as many as hibernated state
  * values times the context fields a session may or may not have set (a handful today).
@@ -88,8 +92,8 @@ export interface HibernationHooks {
  *
  * - keep the actor's persisted snapshot (JSON, ~0.5 KB), stop the actor, release server + transport;
  * - arm one clock timer at the idle deadline. Persisted snapshots keep no pending `after` timers
- *   (xstate #5331), so at the deadline the actor is restored and sent `WAKE`, which re-enters `idle`
- *   with what remains of the idle timeout (0): the machine's own `after` still ends the session;
+ *   (xstate #5331), so at the deadline the machine is sent `WAKE`: at or past a deadline it ends the
+ *   session in that step (before one, it re-enters `idle` with what remains of the idle timeout);
  * - on the next request, restore the actor (synchronously, before any event reaches it) and rebuild
  *   the server once, however many requests arrive together.
  */
@@ -207,11 +211,12 @@ export class Hibernation {
   }
 
   /**
-   * The deadline of a hibernated session came (idle timeout, or lifetime). The machine decides what it means: `WAKE` is
-   * run on its snapshot without an actor, and if the machine's idle timeout (re-armed with what
-   * remains) is due, the session expires and is disposed right there, no actor built. If it is not
-   * due (the machine would wait), or the session still holds something to release, an actor is
-   * restored as for a request and the machine's own timer takes it from there.
+   * The deadline of a hibernated session came (idle timeout, or lifetime). The machine decides what
+   * it means: `WAKE` is run on its snapshot without an actor, and if the machine ends the session
+   * on it (a deadline passed), it expires and is disposed right there, no actor built. If it is not
+   * due (the machine stays idle and would wait: a wheel that fired early), or the session still
+   * holds something to release, an actor is restored as for a request and the machine's own timer
+   * takes it from there.
    */
   private deadline(session: SupervisedSession<unknown>): void {
     const hibernation = session.hibernation;
@@ -224,6 +229,7 @@ export class Hibernation {
       const snapshot = runWithoutActor(logic, persisted, {
         standIn: (send) => this.hooks.standIn(session, send),
         first: { type: 'WAKE', at },
+        waits: isIdleSnapshot,
         commit: () => {
           committed = true;
           this.forget(session);
@@ -297,6 +303,8 @@ export class Hibernation {
     if (!session.hibernation) return Promise.resolve();
     const started = performance.now();
     this.awaken(session);
+    // At or past its deadline the machine ended it on WAKE: nothing to rebuild, the request gets 404.
+    if (!session.isLive) return Promise.resolve();
     this.wakeUps += 1;
     const waking = this.hooks
       .rebuild(session)
