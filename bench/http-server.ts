@@ -11,6 +11,7 @@ import { createDemoServer } from '../examples/demo/tools.js';
 import { createSessionSupervisor } from '../src/index.js';
 import { createBareSdkServer } from './bare-sdk-server.js';
 import { type ChildKind, type ChildMessage, isChildKind, type ParentMessage } from './http-ipc.js';
+import { createHttpLayerServer } from './http-layer-server.js';
 import { createBenchMcpServer } from './http-tools.js';
 import { collectGarbage } from './timing.js';
 
@@ -40,6 +41,14 @@ async function start(kind: ChildKind): Promise<Started> {
     });
     await listen(server);
     return { server, sessions: () => bare.transports.size };
+  }
+  if (kind === 'http-layer') {
+    const layer = createHttpLayerServer(createBenchMcpServer);
+    const server = http.createServer((req, res) => {
+      void layer.handleRequest(req, res);
+    });
+    await listen(server);
+    return { server, sessions: () => layer.sessions.size };
   }
   const supervisor = createSessionSupervisor({
     createServer: createBenchMcpServer,

@@ -14,6 +14,10 @@
  *   `BENCH_HTTP_SERVERS=features`, also the demo without each feature in turn (`demo-no-modern`,
  *   `demo-no-metrics`, `demo-no-live-view`, `demo-no-hibernation`): demo / demo-no-X is X's price.
  * - `supervisor-fetch` (on request): the supervisor's `fetch` served by @hono/node-server.
+ * - `http-layer` (on request): the supervisor's own HTTP layer over a Map of sessions with no actor
+ *   layer (bench/http-layer-server.ts). supervisor / http-layer is the actor layer's price end to end,
+ *   http-layer / bare what the library's HTTP path saves against the SDK's, both from the same run:
+ *   `BENCH_HTTP_WORKLOADS=churn BENCH_HTTP_SERVERS=bare,supervisor,http-layer npm run bench:http`.
  *
  * All servers run at once (idle but one) and are measured in short windows whose order alternates
  * (A B C, C B A, …), so each sees the same background load: (a) `tools/call` throughput on ONE
@@ -151,6 +155,9 @@ const LOGGING_COST_TARGET = 0.95;
 const PARTNERS: readonly { kind: ServerKind; partner: ServerKind }[] = [
   { kind: 'supervisor', partner: 'bare' },
   { kind: 'supervisor-fetch', partner: 'bare' },
+  // Where the gap is: the library's HTTP path against the SDK's, then what the actor layer adds to it.
+  { kind: 'http-layer', partner: 'bare' },
+  { kind: 'supervisor', partner: 'http-layer' },
   { kind: 'demo', partner: 'bare-demo' },
   { kind: 'demo-silent', partner: 'bare-demo' },
   { kind: 'demo-minimal', partner: 'bare-demo' },
