@@ -35,7 +35,15 @@
  * BENCH_HTTP_TOOLS_CONNECTIONS (default 16), BENCH_HTTP_CHURN_CONNECTIONS (default 10),
  * BENCH_HTTP_WORKLOADS (`tools`, `churn` or both, the default: a workload left out is not measured
  * and has no verdict, e.g. `churn` alone halves the run while iterating on churn),
- * BENCH_HTTP_CPU_PROF=<dir> (forked children write `--cpu-prof` profiles to <dir>/<server>/).
+ * BENCH_HTTP_CPU_PROF=<dir> (forked children write `--cpu-prof` profiles to <dir>/<server>/),
+ * BENCH_HTTP_PROCESSES (server processes per server, default 2, measured in turn two rounds each).
+ *
+ * Why more than one process per server: a process keeps the code V8 optimised for it, so one
+ * process can run a few percent faster or slower than another of the same server for its whole
+ * life. Two processes of the SAME supervisor, churned in alternating windows like these for 20
+ * rounds (a scratch harness, load 2–4), differed by 8 % in CPU per session (paired median 1.084),
+ * most rounds on the same side; spread over 4 processes each, 1.036. With one process per server
+ * that luck alone can tip a 0.90 verdict; rounds spread over processes average it out.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -138,6 +146,7 @@ const HEAP_SESSIONS = 1_000;
 const HEAP_WARMUP_SESSIONS = 50;
 const SETUP_CONCURRENCY = 10;
 const CPU_PROF_DIR = process.env.BENCH_HTTP_CPU_PROF;
+const PROCESSES = envInt('BENCH_HTTP_PROCESSES', 2);
 const SERVER_ENTRY = fileURLToPath(new URL('./http-server.js', import.meta.url));
 
 /** SPEC.md "Performance targets", end to end over loopback. */
@@ -326,10 +335,23 @@ interface HeapResult {
   readonly opened: number;
 }
 
-interface Running {
+/** One server process with its tools/call session. */
+interface Instance {
   readonly server: BenchServer;
   readonly session: McpSession;
 }
+
+/**
+ * One server kind: its processes, measured in turn, two rounds each (rounds 1–2 the first, 3–4 the
+ * next, …), so that each process is measured in both orders of the alternation.
+ */
+interface Running {
+  readonly kind: ServerKind;
+  readonly instances: readonly Instance[];
+}
+
+const instanceFor = (entry: Running, round: number): Instance =>
+  entry.instances[Math.floor((round - 1) / 2) % entry.instances.length] as Instance;
 
 async function measured(server: BenchServer, run: () => Promise<RunResult>): Promise<Measured> {
   const before = await server.cpuMicros();
@@ -360,7 +382,7 @@ interface LogCount {
 const LOG_COUNT_SESSIONS = 100;
 const LOG_COUNT_CALLS = 200;
 
-async function countLogLines({ server }: Running): Promise<LogCount | undefined> {
+async function countLogLines({ server }: Instance): Promise<LogCount | undefined> {
   if (server.logLines() === undefined) return undefined;
   // A fresh session: the demo's idle timeout (60 s) may have ended the one the windows used.
   const session = await initializeSession(server.url);
@@ -388,11 +410,15 @@ const orderOf = (round: number): readonly Running[] => (round % 2 === 1 ? runnin
 
 async function startAll(): Promise<void> {
   for (const kind of SERVERS) {
-    progress(`start: ${SERVER_LABELS[kind]}`);
-    const server = await startServer(kind, kind);
-    running.push({ server, session: await initializeSession(server.url) });
+    progress(`start: ${SERVER_LABELS[kind]} (${PROCESSES} process${PROCESSES === 1 ? '' : 'es'})`);
+    const instances: Instance[] = [];
+    for (let index = 0; index < PROCESSES; index += 1) {
+      const server = await startServer(kind, kind);
+      instances.push({ server, session: await initializeSession(server.url) });
+    }
+    running.push({ kind, instances });
   }
-  for (const { server, session } of running) {
+  for (const { server, session } of running.flatMap((entry) => entry.instances)) {
     progress(`warm up: ${SERVER_LABELS[server.kind]}`);
     await callToolOnce(server.url, session);
     if (MEASURED.has('tools')) await runToolsCall(server.url, session, TOOLS_WARMUP);
@@ -405,7 +431,7 @@ async function startAll(): Promise<void> {
 async function stopAll(): Promise<void> {
   const stopping = running;
   running = [];
-  await Promise.all(stopping.map(({ server }) => server.stop()));
+  await Promise.all(stopping.flatMap((entry) => entry.instances).map(({ server }) => server.stop()));
 }
 
 /** One-minute load average at the start of each round, printed with the report. */
@@ -413,15 +439,16 @@ const loadDuringWindows: number[] = [];
 
 async function runWindows(
   label: string,
-  run: (entry: Running) => Promise<RunResult>,
+  run: (instance: Instance) => Promise<RunResult>,
 ): Promise<WindowResult[]> {
   const windows: WindowResult[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) {
     progress(`${label}: round ${round}/${ROUNDS}`);
     loadDuringWindows.push(loadavg()[0] ?? Number.NaN);
     for (const entry of orderOf(round)) {
-      const result = await measured(entry.server, () => run(entry));
-      windows.push({ round, kind: entry.server.kind, result });
+      const instance = instanceFor(entry, round);
+      const result = await measured(instance.server, () => run(instance));
+      windows.push({ round, kind: entry.kind, result });
     }
   }
   return windows;
@@ -628,7 +655,7 @@ function printReport(
   if (tools.length > 0) {
     print(
       runTable(
-        `(a) tools/call on one session — ${TOOLS.connections} connections, ${ROUNDS} rounds × ${TOOLS.seconds} s per server, after a ${TOOLS_WARMUP.seconds} s warm-up`,
+        `(a) tools/call on one session — ${TOOLS.connections} connections, ${ROUNDS} rounds × ${TOOLS.seconds} s per server over ${PROCESSES} process${PROCESSES === 1 ? '' : 'es'} each, after a ${TOOLS_WARMUP.seconds} s warm-up`,
         'call',
         tools,
       ),
@@ -637,7 +664,7 @@ function printReport(
   if (churn.length > 0) {
     print(
       runTable(
-        `(b) churn: initialize → notifications/initialized → DELETE — ${CHURN.connections} connections, ${ROUNDS} rounds × ${CHURN.seconds} s per server, after a ${CHURN_WARMUP.seconds} s warm-up`,
+        `(b) churn: initialize → notifications/initialized → DELETE — ${CHURN.connections} connections, ${ROUNDS} rounds × ${CHURN.seconds} s per server over ${PROCESSES} process${PROCESSES === 1 ? '' : 'es'} each, after a ${CHURN_WARMUP.seconds} s warm-up`,
         'session',
         churn,
       ),
@@ -723,7 +750,7 @@ async function main(): Promise<void> {
   const [load1, load5] = loadavg();
   print(
     `# End-to-end HTTP benchmark — node ${process.version}, ${process.arch}, compiled JavaScript, ` +
-      `servers: ${SERVERS.join(', ')}; workloads: ${[...MEASURED].join(', ')}; load average at start ${load1?.toFixed(1)} / ${load5?.toFixed(1)}`,
+      `servers: ${SERVERS.join(', ')} (${PROCESSES} process${PROCESSES === 1 ? '' : 'es'} each); workloads: ${[...MEASURED].join(', ')}; load average at start ${load1?.toFixed(1)} / ${load5?.toFixed(1)}`,
   );
   if (CPU_PROF_DIR) print(`   (server children write CPU profiles to ${CPU_PROF_DIR})`);
   let tools: WindowResult[];
@@ -738,9 +765,12 @@ async function main(): Promise<void> {
     churn = MEASURED.has('churn')
       ? await runWindows('churn', ({ server }) => runChurn(server.url, CHURN))
       : [];
-    for (const { server } of running) leftover.push(`${server.kind} ${await server.sessions()}`);
+    for (const { kind, instances } of running) {
+      const live = await Promise.all(instances.map(({ server }) => server.sessions()));
+      leftover.push(`${kind} ${live.join('+')}`);
+    }
     for (const entry of running) {
-      const count = await countLogLines(entry);
+      const count = await countLogLines(entry.instances[0] as Instance);
       if (count) logCounts.push(count);
     }
   } finally {
