@@ -259,6 +259,11 @@ export interface StormResults {
   readonly buildSeconds: number;
   /** Seconds from the first expiry to the last disposal. */
   readonly stormSeconds: number;
+  /**
+   * How late the sessions ended (left the live states), in seconds after their common idle
+   * deadline: the first, the one that made half of them ended, the last (read every 5 ms).
+   */
+  readonly lag: { readonly first: number; readonly half: number; readonly last: number };
   /** Longest loop stall while they expire (1 ms probe and monitorEventLoopDelay, the larger). */
   readonly stall: number;
   /** The same probe over a quiet second before the storm: what the machine's load alone does. */
@@ -317,13 +322,21 @@ export async function hibernatedStorm(count: number): Promise<StormResults> {
   const gc = watchGcPauses();
   const probe = loopLagProbe();
   let firstExpiry: bigint | undefined;
+  // How late sessions end: seconds from their (common) idle deadline, read every 5 ms.
+  const deadlineAt = ranAt + BigInt(leadMs) * 1_000_000n;
+  const lagSince = (at: bigint): number => Number(at - deadlineAt) / 1e9;
+  const lag = { first: Number.NaN, half: Number.NaN, last: Number.NaN };
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const { liveSessions, byState } = statistics();
+      const at = now();
       if (firstExpiry === undefined && liveSessions < count) {
-        firstExpiry = now();
+        firstExpiry = at;
+        lag.first = lagSince(at);
         histogram.enable();
       }
+      if (Number.isNaN(lag.half) && liveSessions <= count / 2) lag.half = lagSince(at);
+      if (Number.isNaN(lag.last) && liveSessions === 0) lag.last = lagSince(at);
       if (liveSessions === 0 && byState.expired === 0) {
         clearInterval(timer);
         resolve();
@@ -341,6 +354,7 @@ export async function hibernatedStorm(count: number): Promise<StormResults> {
     bytes,
     buildSeconds,
     stormSeconds,
+    lag,
     stall,
     floorStall,
     gc: pauses,

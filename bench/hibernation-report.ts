@@ -27,6 +27,10 @@ export function printHibernation(r: HibernationResults): Verdict[] {
           `${num(m.buildSeconds)} s / ${num(m.stormSeconds)} s`,
         ],
         [
+          'ended after their idle deadline: first / half of them / last (expiry lag)',
+          `${num(m.lag.first)} s / ${num(m.lag.half)} s / ${num(m.lag.last)} s`,
+        ],
+        [
           `longest loop stall while ${int(m.sessions)} hibernated sessions expire at once`,
           `${num(m.stall)} ms`,
         ],
