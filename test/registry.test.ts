@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RecencyList, type RegistryEntry, SessionRegistry } from '../src/registry.js';
@@ -39,6 +40,23 @@ describe('SessionRegistry: lookup', () => {
     const { registry } = registryWith('a');
 
     expect(registry.get('zzz')).toBeUndefined();
+  });
+
+  it('finds and counts thousands of entries while they are removed in another order (the id index is sharded)', () => {
+    const ids = Array.from({ length: 5_000 }, (_, i) =>
+      i % 3 === 0 ? `same-suffix-${i}-xyz` : randomUUID(),
+    );
+    const { registry } = registryWith(...ids);
+    const removed = ids.filter((_, i) => i % 2 === 1);
+    for (const id of removed.reverse()) registry.remove(registry.get(id) as RegistryEntry);
+    const kept = ids.filter((_, i) => i % 2 === 0);
+
+    expect({
+      size: registry.size,
+      found: kept.every((id) => registry.get(id)?.id === id),
+      gone: removed.every((id) => registry.get(id) === undefined),
+      all: Array.from(registry.all(), (e) => e.id).sort(),
+    }).toEqual({ size: kept.length, found: true, gone: true, all: [...kept].sort() });
   });
 
   it('counts every tracked entry in size', () => {
