@@ -44,7 +44,7 @@ export interface SessionMachineInput {
 export interface SessionMachineContext extends SessionMachineInput {
   /**
    * The last activity the machine recorded: the handshake, a stream opened or closed, the end of a
-   * busy spell (`REQUEST.END`). Under the runtime the idle → active edge records nothing, so this is
+   * busy spell (`REQUEST.END`), a notification while idle (`ACTIVITY`). Under the runtime the idle → active edge records nothing, so this is
    * exact whenever the session is idle (what the idle timeout and a wake-up read); while it is busy,
    * `SupervisedSession.lastActivityAt` is the later of this and the runtime's own stamp.
    */
@@ -110,6 +110,12 @@ export type SessionEvent =
    */
   | ({ type: 'REQUEST.START'; at: number; requests?: number } & SenderCount)
   | ({ type: 'REQUEST.END'; at: number; requests?: number } & SenderCount)
+  /**
+   * The client sent a message that asks for no answer (a notification, or its answer to a request of
+   * the server's): activity, not a request. An idle session stays `idle` and its idle timer starts
+   * again; the runtime sends it only then (a busy session's activity is stamped when it goes idle).
+   */
+  | { type: 'ACTIVITY'; at: number }
   | ({ type: 'STREAM.OPEN'; at: number } & SenderCount)
   | ({ type: 'STREAM.CLOSE'; at: number } & SenderCount)
   | { type: 'CLOSE'; reason: SessionEndReason; at: number; requests?: number }
@@ -182,6 +188,9 @@ const session = setup({
     endRequest: assign(({ context, event }) => ({
       requestsInFlight: keptCount(event, Math.max(0, context.requestsInFlight - 1)),
       requests: requestsReported(context, event),
+      lastActivityAt: 'at' in event ? event.at : context.lastActivityAt,
+    })),
+    recordActivity: assign(({ context, event }) => ({
       lastActivityAt: 'at' in event ? event.at : context.lastActivityAt,
     })),
     openStream: assign(({ context, event }) => ({
@@ -357,6 +366,8 @@ const idle = session.createStateConfig({
     ],
     // Only uncounted streams can be open here; closing one is activity too.
     'STREAM.CLOSE': { guard: 'hasOpenStream', target: 'idle', reenter: true, actions: 'closeStream' },
+    // A notification is no request: one step that restarts the idle timer, not idle → active → idle.
+    ACTIVITY: { target: 'idle', reenter: true, actions: 'recordActivity' },
   },
 });
 
@@ -468,7 +479,8 @@ const disposed = session.createStateConfig({
  * `live` ends after `maxLifetime` whatever the activity.
  *
  * Activity is reference-counted: `REQUEST.START`/`REQUEST.END` (and, when streams count,
- * `STREAM.OPEN`/`STREAM.CLOSE`) move the session between `active` and `idle`. Every timeout is a
+ * `STREAM.OPEN`/`STREAM.CLOSE`) move the session between `active` and `idle`; `ACTIVITY` (a
+ * notification, which is no request) restarts an idle session's timer. Every timeout is a
  * delayed transition on a named delay read from context. Building and releasing the MCP server is
  * work the runtime does when the entry actions `prepareServer` / `releaseServer` ask for it; it
  * reports back with `PREPARE.FAILED` (a built server is not news: the handshake, `INITIALIZED`, can

@@ -236,6 +236,26 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
     };
   }
 
+  /**
+   * Records client activity that is no request: a POST of notifications only (or of the client's
+   * answers to the server's requests), which the transport answers `202` at once. An idle session
+   * stays `idle` and its idle timer starts again, in one step of its machine (`ACTIVITY`); a busy
+   * one records nothing more (its machine stamps the end of the busy spell). Counted neither in
+   * `requests` nor in `requestsInFlight`. Throws `session-not-found` if the session is not live.
+   *
+   * @example
+   * ```ts
+   * session.recordActivity(); // a notifications/initialized POST
+   * ```
+   */
+  recordActivity(): void {
+    this.assertLive();
+    if (this.hibernation) this.wakeOrThrow();
+    const at = this.host.now();
+    this.lastActivity = at;
+    if (this.state === 'idle') this.actor.send({ type: 'ACTIVITY', at });
+  }
+
   /** Counts an open GET (SSE) stream until the returned function is called. */
   openStream(): () => void {
     this.assertLive();

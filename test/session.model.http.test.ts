@@ -73,6 +73,7 @@ import {
   type RawRequest,
   readAllMessages,
   rpcErrorCode,
+  rpcNotification,
   rpcRequest,
   stopSupervisor,
   toRequestInit,
@@ -495,6 +496,14 @@ class WireRuntime {
         await until(this.session, 'the server to see the stream cancelled', () => {
           return this.session.info().openStreams < before;
         });
+        return;
+      }
+      case 'notification': {
+        const response = await this.send(
+          post(rpcNotification('notifications/roots/list_changed'), this.session.id),
+        );
+        await response.text();
+        expect(response.status, 'notification answer').toBe(202);
         return;
       }
       case 'close': {

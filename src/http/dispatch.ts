@@ -12,9 +12,12 @@ import {
   type Principal,
   readJsonBody,
 } from './request-gate.js';
-import { withRequestIds } from './request-ids.js';
+import { carriesRequest, withRequestIds } from './request-ids.js';
 import { settleWhenDelivered } from './response-lifetime.js';
 import { readSessionId } from './session-id.js';
+
+/** What a request that counted nothing settles: a DELETE, a notification. */
+const NOTHING_TO_SETTLE = (): void => {};
 
 export { ALLOWED_METHODS, type Authenticate, type Principal } from './request-gate.js';
 
@@ -163,10 +166,15 @@ async function route<TSession extends SupervisedSession<unknown>>(
   const session = owned(again) ? again : await host.recover?.(sessionId, principal?.id);
   const transport = owned(session) ? host.transportOf(session) : undefined;
   if (!session || !transport) throw sessionNotFound(sessionId);
-  // A DELETE ends the session rather than using it: counting it would wake an idle session on its way out.
-  const settle = withRequestIds(session, parsedBody, () =>
-    method === 'GET' ? session.openStream() : method === 'DELETE' ? () => {} : session.beginRequest(),
-  );
+  // A DELETE ends the session rather than using it: counting it would wake an idle session on its way
+  // out. A POST with no request in it (a notification) is activity, not a request in flight.
+  const settle = withRequestIds(session, parsedBody, () => {
+    if (method === 'GET') return session.openStream();
+    if (method === 'DELETE') return NOTHING_TO_SETTLE;
+    if (carriesRequest(parsedBody)) return session.beginRequest();
+    session.recordActivity();
+    return NOTHING_TO_SETTLE;
+  });
   try {
     const response = await transport.handleRequest(request, passOn(parsedBody, extras));
     return deliver(response, settle, extras);

@@ -24,6 +24,22 @@ function requestId(message: unknown): RequestId | undefined {
   return typeof id === 'number' || typeof id === 'string' ? id : undefined;
 }
 
+/** A request: a message with a method and an id (even one the server will refuse as malformed). */
+const isRequest = (message: unknown): boolean =>
+  typeof message === 'object' &&
+  message !== null &&
+  typeof (message as { method?: unknown }).method === 'string' &&
+  (message as { id?: unknown }).id !== undefined;
+
+/**
+ * Whether `body` (one message or a batch) holds a request, which the server answers: a POST that
+ * holds none (notifications, or the client's answers to the server's requests) is answered `202`
+ * at once and is activity, not a request in flight.
+ */
+export function carriesRequest(body: unknown): boolean {
+  return Array.isArray(body) ? body.some(isRequest) : isRequest(body);
+}
+
 const keyOf = (id: RequestId): string => (typeof id === 'number' ? `n:${id}` : `s:${id}`);
 
 /**

@@ -138,6 +138,22 @@ export const MUTATIONS: readonly Mutation[] = [
     replace: "{ actions: 'openStream' },",
   },
   {
+    id: 'notification-no-restart',
+    kind: 'transition',
+    file: 'machines/session.machine.ts',
+    description: 'a notification in idle records the activity but does not restart the idle timer',
+    find: "ACTIVITY: { target: 'idle', reenter: true, actions: 'recordActivity' },",
+    replace: "ACTIVITY: { actions: 'recordActivity' },",
+  },
+  {
+    id: 'notification-as-request',
+    kind: 'transition',
+    file: 'machines/session.machine.ts',
+    description: 'a notification in idle makes the session active, as a request would',
+    find: "ACTIVITY: { target: 'idle', reenter: true, actions: 'recordActivity' },",
+    replace: "ACTIVITY: { target: 'active', actions: 'recordActivity' },",
+  },
+  {
     id: 'capacity-off-by-one',
     kind: 'guard',
     file: 'machines/supervisor.machine.ts',

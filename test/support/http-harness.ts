@@ -263,6 +263,11 @@ export function rpcRequest(
   return JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
 }
 
+/** A JSON-RPC notification body (no id: the server answers it with nothing, the POST with 202). */
+export function rpcNotification(method: string, params?: Record<string, unknown>): string {
+  return JSON.stringify({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) });
+}
+
 /** The body of an `initialize` request. */
 export function initializeBody(id: number | string = ++lastRequestId): string {
   return rpcRequest(

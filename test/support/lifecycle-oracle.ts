@@ -63,6 +63,8 @@ export type SpecAction =
   | { readonly kind: 'request-end' }
   | { readonly kind: 'stream-open' }
   | { readonly kind: 'stream-close' }
+  /** The client sent only notifications (no request): activity past the handshake, counted nowhere. */
+  | { readonly kind: 'notification' }
   | { readonly kind: 'close'; readonly reason: EndReason }
   /** Time runs until the next deadline, whichever it is. */
   | { readonly kind: 'timeout' }
@@ -265,6 +267,11 @@ export class LifecycleOracle {
         this.openStreams -= 1;
         this.afterActivity();
         return true;
+      case 'notification':
+        // Before the handshake it is part of it; after the end there is no session to notify.
+        if (!this.isLive || this.state === 'created') return false;
+        this.afterActivity();
+        return true;
     }
   }
 
@@ -353,6 +360,7 @@ function possibleActions(oracle: LifecycleOracle, bounds: ExplorationBounds): Sp
     if (requestsInFlight > 0) actions.push({ kind: 'request-end' });
     if (openStreams < bounds.openStreams && busy < bounds.busy) actions.push({ kind: 'stream-open' });
     if (openStreams > 0) actions.push({ kind: 'stream-close' });
+    if (oracle.state !== 'created') actions.push({ kind: 'notification' });
     actions.push({ kind: 'close', reason: 'deleted' });
   }
   if (oracle.state === 'expired') {

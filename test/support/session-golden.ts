@@ -17,6 +17,8 @@ export type GoldenAct =
   | 'REQUEST.END'
   | 'STREAM.OPEN'
   | 'STREAM.CLOSE'
+  /** A POST of notifications only: activity, no request. */
+  | 'NOTIFICATION'
   | 'INITIALIZED'
   | 'DELETE'
   | 'server built'
@@ -48,6 +50,34 @@ export interface GoldenPath {
 export const GOLDEN_TIMEOUTS = { initTimeout: 300, idleTimeout: 500, disposeTimeout: 200 } as const;
 
 export const GOLDEN_PATHS: readonly GoldenPath[] = [
+  {
+    name: 'a notification restarts the idle timer and is no request',
+    streamsCountAsActivity: true,
+    rows: [
+      [0, 'server built', 'created', 0, 0],
+      [0, 'INITIALIZED', 'idle', 0, 0],
+      [300, 'NOTIFICATION', 'idle', 0, 0],
+      [799, 'wait', 'idle', 0, 0],
+      [800, 'wait', 'expired', 0, 0],
+      [810, 'released', 'disposed', 0, 0],
+    ],
+    output: { reason: 'idle-timeout', endedAt: 800, requests: 0 },
+  },
+  {
+    name: 'a notification while a request is in flight moves nothing; the idle time counts from the end',
+    streamsCountAsActivity: true,
+    rows: [
+      [0, 'server built', 'created', 0, 0],
+      [0, 'INITIALIZED', 'idle', 0, 0],
+      [100, 'REQUEST.START', 'active', 1, 0],
+      [200, 'NOTIFICATION', 'active', 1, 0],
+      [250, 'REQUEST.END', 'idle', 0, 0],
+      [749, 'wait', 'idle', 0, 0],
+      [750, 'wait', 'expired', 0, 0],
+      [750, 'released', 'disposed', 0, 0],
+    ],
+    output: { reason: 'idle-timeout', endedAt: 750, requests: 1 },
+  },
   {
     name: 'the idle timeout counts from the end of the last request',
     streamsCountAsActivity: true,
@@ -247,6 +277,23 @@ export const GOLDEN_PATHS: readonly GoldenPath[] = [
     hibernations: 2,
   },
   {
+    name: 'a notification wakes a hibernated session, which stays idle and counts its idle time from it',
+    streamsCountAsActivity: true,
+    hibernateAfter: 100,
+    rows: [
+      [0, 'server built', 'created', 0, 0, false],
+      [0, 'INITIALIZED', 'idle', 0, 0, false],
+      [100, 'wait', 'idle', 0, 0, true],
+      [300, 'NOTIFICATION', 'idle', 0, 0, false],
+      [399, 'wait', 'idle', 0, 0, false],
+      [400, 'wait', 'idle', 0, 0, true],
+      [799, 'wait', 'idle', 0, 0, true],
+      [800, 'wait', 'disposed', 0, 0, false],
+    ],
+    output: { reason: 'idle-timeout', endedAt: 800, requests: 0 },
+    hibernations: 2,
+  },
+  {
     name: 'an open uncounted stream keeps an idle session from hibernating; a DELETE then ends it with a release',
     streamsCountAsActivity: false,
     hibernateAfter: 100,
@@ -290,6 +337,8 @@ export function actOfGoldenRow(act: GoldenAct): SpecAction | undefined {
       return { kind: 'stream-open' };
     case 'STREAM.CLOSE':
       return { kind: 'stream-close' };
+    case 'NOTIFICATION':
+      return { kind: 'notification' };
     case 'INITIALIZED':
       return { kind: 'initialized' };
     case 'DELETE':

@@ -304,6 +304,7 @@ const ACT_OF_EVENT: ReadonlyArray<readonly [RegExp, (event: StampedEvent) => Mod
   [/^REQUEST\.(END|DONE)$/, () => ({ kind: 'request-end' })],
   [/^STREAM\.OPEN$/, () => ({ kind: 'stream-open' })],
   [/^STREAM\.CLOSE$/, () => ({ kind: 'stream-close' })],
+  [/^(ACTIVITY|NOTIFIED|NOTIFICATION)$/, () => ({ kind: 'notification' })],
   [/^(CLOSE|END)$/, (event) => ({ kind: 'close', reason: event.reason as SessionEndReason as EndReason })],
   [
     /(error|fail).*prepar|prepar.*(error|fail)/i,
@@ -525,6 +526,8 @@ export function describeAction(action: ModelAction, timer?: TimerName): string {
       return 'STREAM.OPEN';
     case 'stream-close':
       return 'STREAM.CLOSE';
+    case 'notification':
+      return 'ACTIVITY';
     case 'close':
       return `CLOSE(${action.reason})`;
     case 'timeout':
@@ -724,6 +727,9 @@ function generate(
     events: StampedEvent[],
   ): void => {
     counts[generator] += 1;
+    // A notification changes nothing but time (the idle timer restarts): a path ending with one
+    // also runs to the next deadline, so that a notification that restarted nothing is caught.
+    if (actions.at(-1)?.kind === 'notification') actions = [...actions, { kind: 'timeout' }];
     const key = actionsKey(variant, actions);
     const entry = merged.get(key) ?? { variant, actions, events, generators: [] };
     if (!entry.generators.includes(generator)) entry.generators.push(generator);

@@ -46,6 +46,7 @@ const isClientAct = (action: SpecAction): boolean =>
   action.kind === 'request-end' ||
   action.kind === 'stream-open' ||
   action.kind === 'stream-close' ||
+  action.kind === 'notification' ||
   action.kind === 'initialized';
 
 export function startSessionRuntime(config: LifecycleConfig): SessionRuntime {
@@ -97,6 +98,9 @@ export function startSessionRuntime(config: LifecycleConfig): SessionRuntime {
         return;
       case 'stream-close':
         pop(closeStream, 'stream')();
+        return;
+      case 'notification':
+        session.recordActivity();
         return;
       case 'close':
         supervisor.close(session.id, action.reason);
