@@ -68,6 +68,8 @@ class PlainSession {
     return () => {};
   }
 
+  recordActivity(): void {}
+
   markInitialized(): void {}
 }
 
