@@ -76,7 +76,10 @@ async function connect(url: URL) {
     fetch: async (input, init) =>
       (init?.method ?? 'GET') === 'GET' ? new Response(null, { status: 405 }) : fetch(input, init),
   });
-  const client = new Client({ name: 'sleeper', version: '1.0.0' });
+  const client = new Client(
+    { name: 'sleeper', version: '1.0.0' },
+    { capabilities: { roots: { listChanged: true } } },
+  );
   const notifications: string[] = [];
   client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
     notifications.push(String(notification.params.data));
@@ -130,6 +133,29 @@ describe('an SDK client that sleeps past hibernateAfter', () => {
       rebuilt: [false, true],
       wakeUps: 1,
     });
+  });
+
+  it('wakes it with a notification, which is no request: the idle time then counts from it', async () => {
+    const { clock, supervisor, built, url } = await start();
+    const { client, sessionId } = await connect(url);
+    clock.increment(HIBERNATE_AFTER);
+    await until(() => built[0]?.closed === true);
+    const session = supervisor.get(sessionId);
+    const requestsBefore = session?.requests;
+
+    await client.sendRootsListChanged();
+    await until(() => built.length === 2);
+    // The idle deadline moved to the notification: just before the old one the session still lives.
+    clock.increment(IDLE_TIMEOUT - HIBERNATE_AFTER);
+    await until(() => supervisor.get(sessionId)?.hibernation !== undefined);
+
+    expect({
+      found: supervisor.get(sessionId) === session,
+      state: session?.state,
+      requests: session?.requests,
+      rebuilt: built.map((record) => record.restored),
+      wakeUps: supervisor.getStatistics().hibernation.wakeUps,
+    }).toEqual({ found: true, state: 'idle', requests: requestsBefore, rebuilt: [false, true], wakeUps: 1 });
   });
 
   it('gets 404 after its session expired while hibernated, at the idle deadline', async () => {
