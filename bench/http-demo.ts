@@ -70,15 +70,20 @@ export class DemoProcess {
   /**
    * Starts the demo on a free loopback port with its defaults, but for `overrides` (e.g.
    * `{ LOG_LEVEL: 'silent' }`); the demo's own settings inherited from this process are dropped.
+   * `nodeFlags` go before the start script's arguments (the benchmark's `--cpu-prof`).
    */
-  static async start(overrides: Readonly<Record<string, string>> = {}): Promise<DemoProcess> {
+  static async start(
+    overrides: Readonly<Record<string, string>> = {},
+    /** Node flags before the entry, e.g. `--cpu-prof` (the start script's own command line is kept). */
+    nodeFlags: readonly string[] = [],
+  ): Promise<DemoProcess> {
     const port = await freePort();
     const logDir = mkdtempSync(join(tmpdir(), 'bench-demo-'));
     const out = openSync(join(logDir, 'stdout.log'), 'w');
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1' };
     for (const name of DEMO_SETTINGS) delete env[name];
     Object.assign(env, overrides);
-    const child = spawn(process.execPath, startCommand(), {
+    const child = spawn(process.execPath, [...nodeFlags, ...startCommand()], {
       cwd: ROOT,
       env,
       stdio: ['ignore', out, 'inherit'],

@@ -179,6 +179,10 @@ const PARTNERS: readonly { kind: ServerKind; partner: ServerKind }[] = [
   { kind: 'demo', partner: 'demo-minimal' },
 ];
 
+/** With BENCH_HTTP_CPU_PROF, every server process (forked child or demo) writes a profile per process. */
+const cpuProfileFlags = (profileName: string): string[] =>
+  CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(CPU_PROF_DIR, profileName)}`] : [];
+
 /** A server under load, whatever process shape it has. */
 interface BenchServer {
   readonly kind: ServerKind;
@@ -220,9 +224,11 @@ class ServerChild implements BenchServer {
   }
 
   static async start(kind: ChildKind, profileName: string): Promise<ServerChild> {
-    const profile = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(CPU_PROF_DIR, profileName)}`] : [];
     const processHandle = fork(SERVER_ENTRY, [kind], {
-      execArgv: [...process.execArgv.filter((arg) => !arg.startsWith('--cpu-prof')), ...profile],
+      execArgv: [
+        ...process.execArgv.filter((arg) => !arg.startsWith('--cpu-prof')),
+        ...cpuProfileFlags(profileName),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const child = new ServerChild(kind, processHandle);
@@ -284,8 +290,8 @@ class DemoServer implements BenchServer {
     private readonly demo: DemoProcess,
   ) {}
 
-  static async start(kind: DemoKind): Promise<DemoServer> {
-    return new DemoServer(kind, await DemoProcess.start(DEMO_VARIANTS[kind]));
+  static async start(kind: DemoKind, profileName: string): Promise<DemoServer> {
+    return new DemoServer(kind, await DemoProcess.start(DEMO_VARIANTS[kind], cpuProfileFlags(profileName)));
   }
 
   get url(): string {
@@ -311,7 +317,7 @@ class DemoServer implements BenchServer {
 
 function startServer(kind: ServerKind, profileName: string): Promise<BenchServer> {
   if (isChildKind(kind)) return ServerChild.start(kind, profileName);
-  if (isDemoKind(kind)) return DemoServer.start(kind);
+  if (isDemoKind(kind)) return DemoServer.start(kind, profileName);
   throw new Error(`no way to start ${kind}`);
 }
 
