@@ -245,6 +245,28 @@ describe('systemClock', () => {
     });
   });
 
+  it('drains a crowd of due callbacks slice after slice on a quiet server, without waiting for other events', () => {
+    // A listening server keeps the loop alive; no other timer or I/O wakes it between slices.
+    const script = [
+      "import net from 'node:net';",
+      "import { createSystemClock } from './src/clock.ts';",
+      "const server = net.createServer().listen(0, '127.0.0.1');",
+      'const clock = createSystemClock(1, 1);',
+      'let ran = 0;',
+      'const busy = () => { const until = performance.now() + 1; while (performance.now() < until) {} };',
+      'for (let i = 0; i < 200; i++) clock.setTimeout(() => { busy(); if (++ran === 200) { console.log("drained"); server.close(); } }, 5);',
+      "setTimeout(() => { console.log('stuck after', ran); process.exit(1); }, 5_000).unref();",
+    ].join('\n');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: process.cwd(),
+      timeout: 15_000,
+    });
+    expect({ status: result.status, out: String(result.stdout).trim() }).toEqual({
+      status: 0,
+      out: 'drained',
+    });
+  });
+
   it('clamps delays longer than a Node timer can wait instead of firing at once', async () => {
     const clock = createSystemClock();
     let ran = false;
