@@ -1,7 +1,14 @@
 /** What the end-to-end benchmark's parent and its server child processes say to each other. */
 
 /** Servers forked from bench/http-server.ts (the demo runs as `npm start` runs it, without IPC). */
-export const CHILD_KINDS = ['bare', 'supervisor', 'supervisor-fetch', 'bare-demo', 'http-layer'] as const;
+export const CHILD_KINDS = [
+  'bare',
+  'supervisor',
+  'supervisor-fetch',
+  'bare-demo',
+  'supervisor-demo',
+  'http-layer',
+] as const;
 export type ChildKind = (typeof CHILD_KINDS)[number];
 
 /**
@@ -36,6 +43,7 @@ export const SERVER_LABELS: Readonly<Record<ServerKind, string>> = {
   'supervisor-fetch': 'supervisor fetch (@hono/node-server)',
   'http-layer': "the supervisor's HTTP layer alone (no actors)",
   'bare-demo': "bare SDK serving the demo's tools",
+  'supervisor-demo': "supervisor handleRequest with the demo-minimal's tools and settings",
   demo: 'demo as `npm start` runs it (LOG_LEVEL default)',
   'demo-silent': 'demo, LOG_LEVEL=silent',
   'demo-no-modern': 'demo, MODERN=off (no era routing)',

@@ -7,10 +7,18 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import pino from 'pino';
+import { demoSessionSettings } from '../examples/demo/app.js';
 import { createDemoServer } from '../examples/demo/tools.js';
 import { createSessionSupervisor } from '../src/index.js';
 import { createBareSdkServer } from './bare-sdk-server.js';
-import { type ChildKind, type ChildMessage, isChildKind, type ParentMessage } from './http-ipc.js';
+import {
+  type ChildKind,
+  type ChildMessage,
+  DEMO_VARIANTS,
+  isChildKind,
+  type ParentMessage,
+} from './http-ipc.js';
 import { createHttpLayerServer } from './http-layer-server.js';
 import { createBenchMcpServer } from './http-tools.js';
 import { collectGarbage } from './timing.js';
@@ -49,6 +57,20 @@ async function start(kind: ChildKind): Promise<Started> {
     });
     await listen(server);
     return { server, sessions: () => layer.sessions.size };
+  }
+  if (kind === 'supervisor-demo') {
+    // demo-minimal's sessions in this process shape: demo-minimal / supervisor-demo is the price of the
+    // demo's process and routes, supervisor-demo / bare-demo the library's with the demo's settings.
+    const { LOG_LEVEL, ...settings } = DEMO_VARIANTS['demo-minimal'];
+    const supervisor = createSessionSupervisor({
+      ...demoSessionSettings({ ...settings, HOST }),
+      logger: pino({ level: LOG_LEVEL }),
+    });
+    const server = http.createServer((req, res) => {
+      void supervisor.handleRequest(req, res);
+    });
+    await listen(server);
+    return { server, sessions: () => supervisor.size };
   }
   const supervisor = createSessionSupervisor({
     createServer: createBenchMcpServer,

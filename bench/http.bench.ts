@@ -170,6 +170,10 @@ const PARTNERS: readonly { kind: ServerKind; partner: ServerKind }[] = [
   { kind: 'demo', partner: 'bare-demo' },
   { kind: 'demo-silent', partner: 'bare-demo' },
   { kind: 'demo-minimal', partner: 'bare-demo' },
+  // The demo's own price (process, routes) apart from its sessions' settings and tools, and the library's
+  // with the demo's settings: demo-minimal / bare-demo is the product of these two.
+  { kind: 'demo-minimal', partner: 'supervisor-demo' },
+  { kind: 'supervisor-demo', partner: 'bare-demo' },
   // Each feature's cost: the whole demo against the demo without it (below 1: the feature costs).
   { kind: 'demo', partner: 'demo-silent' },
   { kind: 'demo', partner: 'demo-no-modern' },

@@ -15,9 +15,34 @@ import { createSupervisorMetrics, metricsHandler } from '../../src/metrics.js';
 import { createModernDemoServer } from './modern-tools.js';
 import { createDemoServer } from './tools.js';
 
-const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
+type Settings = Readonly<Record<string, string | undefined>>;
+const env = (name: string, fallback: string, settings: Settings = process.env): string =>
+  settings[name] ?? fallback;
 /** `MODERN`, `METRICS`, `LIVE_VIEW`: `off` leaves a feature out (bench:http measures what each costs). */
 const enabled = (name: string): boolean => env(name, 'on') !== 'off';
+
+/**
+ * The demo's sessions, tools and limits as its environment sets them (`MAX_SESSIONS`, `IDLE_TIMEOUT`,
+ * `INIT_TIMEOUT`, `HIBERNATE_AFTER`, `HOST`): one place, so that bench:http's `supervisor-demo`
+ * serves exactly what the demo serves, without the demo's process, logger and routes around it.
+ *
+ * @example
+ * createSessionSupervisor({ ...demoSessionSettings({ HIBERNATE_AFTER: 'off' }), logger: pino() });
+ */
+export function demoSessionSettings(settings: Settings = process.env) {
+  const host = env('HOST', '127.0.0.1', settings);
+  const hibernateAfter = env('HIBERNATE_AFTER', '20s', settings);
+  return {
+    createServer: createDemoServer,
+    maxSessions: Number(env('MAX_SESSIONS', '100', settings)),
+    idleTimeout: env('IDLE_TIMEOUT', '60s', settings),
+    initTimeout: env('INIT_TIMEOUT', '10s', settings),
+    // Idle sessions with nothing open keep ~1 KB after this; their server is rebuilt on the next request.
+    ...(hibernateAfter === 'off' ? {} : { hibernateAfter }),
+    // DNS-rebinding protection: only loopback host names, since that is where the demo listens.
+    allowedHosts: host === '127.0.0.1' || host === 'localhost' ? LOOPBACK_HOSTS : undefined,
+  };
+}
 
 /** The path of a request target; the MCP endpoint's own target is recognised without building a URL. */
 const pathOf = (target: string): string =>
@@ -41,20 +66,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<{ origin: st
       : undefined,
   );
 
-  const hibernateAfter = env('HIBERNATE_AFTER', '20s');
   const supervisor = createSessionSupervisor({
-    createServer: createDemoServer,
+    ...demoSessionSettings(),
     // Both eras on /mcp: 2025 clients get supervised sessions, 2026-07-28 clients the v2 handler.
     ...(enabled('MODERN') ? { modern: createMcpHandler(createModernDemoServer, { legacy: 'reject' }) } : {}),
-    maxSessions: Number(env('MAX_SESSIONS', '100')),
-    idleTimeout: env('IDLE_TIMEOUT', '60s'),
-    initTimeout: env('INIT_TIMEOUT', '10s'),
-    // Idle sessions with nothing open keep ~1 KB after this; their server is rebuilt on the next request.
-    ...(hibernateAfter === 'off' ? {} : { hibernateAfter }),
     logger,
     ...(options.inspect ? { inspect: options.inspect } : {}),
-    // DNS-rebinding protection: only loopback host names, since that is where the demo listens.
-    allowedHosts: host === '127.0.0.1' || host === 'localhost' ? LOOPBACK_HOSTS : undefined,
   });
 
   const scrapeMetrics = enabled('METRICS')
