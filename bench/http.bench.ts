@@ -35,7 +35,8 @@
  * BENCH_HTTP_TOOLS_CONNECTIONS (default 16), BENCH_HTTP_CHURN_CONNECTIONS (default 10),
  * BENCH_HTTP_WORKLOADS (`tools`, `churn` or both, the default: a workload left out is not measured
  * and has no verdict, e.g. `churn` alone halves the run while iterating on churn),
- * BENCH_HTTP_CPU_PROF=<dir> (forked children write `--cpu-prof` profiles to <dir>/<server>/),
+ * BENCH_HTTP_CPU_PROF=<dir> (every server process, forked child or demo, writes a `--cpu-prof` profile to
+ * <dir>/<server>/; `node dist/bench/http-profile-groups.js <dir>` sums self time by package per server),
  * BENCH_HTTP_PROCESSES (server processes per server, default 2, measured in turn two rounds each).
  *
  * Why more than one process per server: a process keeps the code V8 optimised for it, so one
