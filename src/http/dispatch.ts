@@ -12,12 +12,9 @@ import {
   type Principal,
   readJsonBody,
 } from './request-gate.js';
-import { carriesRequest, withRequestIds } from './request-ids.js';
+import { carriesRequest, NOTHING_TO_SETTLE, withRequestIds } from './request-ids.js';
 import { settleWhenDelivered } from './response-lifetime.js';
 import { readSessionId } from './session-id.js';
-
-/** What a request that counted nothing settles: a DELETE, a notification. */
-const NOTHING_TO_SETTLE = (): void => {};
 
 export { ALLOWED_METHODS, type Authenticate, type Principal } from './request-gate.js';
 

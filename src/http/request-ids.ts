@@ -12,7 +12,8 @@ import { SupervisorError } from '../errors.js';
  */
 const inFlight = new WeakMap<object, Map<string, string | number>>();
 
-const NOTHING = (): void => {};
+/** What settles a request that counted nothing (a DELETE, a notification). */
+export const NOTHING_TO_SETTLE = (): void => {};
 
 type RequestId = string | number;
 
@@ -87,7 +88,7 @@ export function withRequestIds(session: object, body: unknown, begin: () => () =
   for (const [key, id] of claimed) ids.set(key, id);
   const keys = [...claimed.keys()];
   const held = ids;
-  let settleCount: () => void = NOTHING;
+  let settleCount: () => void = NOTHING_TO_SETTLE;
   try {
     settleCount = begin();
   } catch (error) {
