@@ -105,13 +105,13 @@ export class DemoProcess {
     return `${this.origin}/mcp`;
   }
 
-  /** Server CPU time so far (user + system), µs, at /proc's 10 ms resolution. */
-  cpuMicros(): number {
+  /** Server CPU time so far (user and system), µs, at /proc's 10 ms resolution. */
+  cpu(): { user: number; system: number } {
     const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
     // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks / TICKS_PER_SECOND) * 1e6;
+    const micros = (ticks: number) => (ticks / TICKS_PER_SECOND) * 1e6;
+    return { user: micros(Number(fields[11])), system: micros(Number(fields[12])) };
   }
 
   /** Lines the demo has logged so far. */

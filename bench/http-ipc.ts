@@ -8,6 +8,7 @@ export const CHILD_KINDS = [
   'bare-demo',
   'supervisor-demo',
   'http-layer',
+  'supervisor-baseline',
 ] as const;
 export type ChildKind = (typeof CHILD_KINDS)[number];
 
@@ -42,6 +43,7 @@ export const SERVER_LABELS: Readonly<Record<ServerKind, string>> = {
   supervisor: 'supervisor handleRequest (node:http)',
   'supervisor-fetch': 'supervisor fetch (@hono/node-server)',
   'http-layer': "the supervisor's HTTP layer alone (no actors)",
+  'supervisor-baseline': 'supervisor of another build (BENCH_HTTP_BASELINE), for A/B',
   'bare-demo': "bare SDK serving the demo's tools",
   'supervisor-demo': "supervisor handleRequest with the demo-minimal's tools and settings",
   demo: 'demo as `npm start` runs it (LOG_LEVEL default)',

@@ -77,7 +77,7 @@ async function start(kind: ChildKind): Promise<Started> {
     maxSessions: 1_000_000,
     idleTimeout: '1h',
   });
-  if (kind === 'supervisor') {
+  if (kind === 'supervisor' || kind === 'supervisor-baseline') {
     const server = http.createServer((req, res) => {
       void supervisor.handleRequest(req, res);
     });

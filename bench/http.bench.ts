@@ -37,7 +37,14 @@
  * and has no verdict, e.g. `churn` alone halves the run while iterating on churn),
  * BENCH_HTTP_CPU_PROF=<dir> (every server process, forked child or demo, writes a `--cpu-prof` profile to
  * <dir>/<server>/; `node dist/bench/http-profile-groups.js <dir>` sums self time by package per server),
- * BENCH_HTTP_PROCESSES (server processes per server, default 2, measured in turn two rounds each).
+ * BENCH_HTTP_PROCESSES (server processes per server, default 2, measured in turn two rounds each),
+ * BENCH_HTTP_BASELINE=<dir> (another checkout's dist/, built with `npm run build:apps`: the server
+ * `supervisor-baseline` is its supervisor, so `BENCH_HTTP_SERVERS=bare,supervisor,supervisor-baseline`
+ * A/Bs a change in one run, and the same build on both sides shows the noise an A/B must beat).
+ *
+ * Besides the ratios, each window's server CPU is split into its kernel part, and each side's share
+ * of a core is printed with the load generator's own CPU: a window where the server got much less
+ * than a core was starved (by the scheduler, or by a load generator that could not keep up).
  *
  * Why more than one process per server: a process keeps the code V8 optimised for it, so one
  * process can run a few percent faster or slower than another of the same server for its whole
@@ -148,6 +155,14 @@ const HEAP_WARMUP_SESSIONS = 50;
 const SETUP_CONCURRENCY = 10;
 const CPU_PROF_DIR = process.env.BENCH_HTTP_CPU_PROF;
 const PROCESSES = envInt('BENCH_HTTP_PROCESSES', 2);
+/** `supervisor-baseline`: BENCH_HTTP_BASELINE is another checkout's dist/ (built with `npm run build:apps`). */
+function baselineEntry(): string {
+  const dist = process.env.BENCH_HTTP_BASELINE;
+  if (dist === undefined || dist === '') {
+    throw new Error('supervisor-baseline needs BENCH_HTTP_BASELINE=<another build’s dist directory>');
+  }
+  return join(dist, 'bench', 'http-server.js');
+}
 const SERVER_ENTRY = fileURLToPath(new URL('./http-server.js', import.meta.url));
 
 /** SPEC.md "Performance targets", end to end over loopback. */
@@ -168,6 +183,8 @@ const PARTNERS: readonly { kind: ServerKind; partner: ServerKind }[] = [
   // Where the gap is: the library's HTTP path against the SDK's, then what the actor layer adds to it.
   { kind: 'http-layer', partner: 'bare' },
   { kind: 'supervisor', partner: 'http-layer' },
+  // A/B of a change: this build's supervisor against another build's, same run, same load.
+  { kind: 'supervisor', partner: 'supervisor-baseline' },
   { kind: 'demo', partner: 'bare-demo' },
   { kind: 'demo-silent', partner: 'bare-demo' },
   { kind: 'demo-minimal', partner: 'bare-demo' },
@@ -193,7 +210,7 @@ interface BenchServer {
   readonly kind: ServerKind;
   readonly url: string;
   /** Server-process CPU so far, µs. */
-  cpuMicros(): Promise<number>;
+  cpu(): Promise<CpuTime>;
   /** Live sessions as the server counts them. */
   sessions(): Promise<number>;
   /** Lines logged so far, where the server logs (the demo). */
@@ -229,7 +246,10 @@ class ServerChild implements BenchServer {
   }
 
   static async start(kind: ChildKind, profileName: string): Promise<ServerChild> {
-    const processHandle = fork(SERVER_ENTRY, [kind], {
+    // The A/B partner: the same `supervisor` server, from the other build's compiled benchmark.
+    const baseline = kind === 'supervisor-baseline';
+    const entry = baseline ? baselineEntry() : SERVER_ENTRY;
+    const processHandle = fork(entry, [baseline ? 'supervisor' : kind], {
       execArgv: [
         ...process.execArgv.filter((arg) => !arg.startsWith('--cpu-prof')),
         ...cpuProfileFlags(profileName),
@@ -259,11 +279,11 @@ class ServerChild implements BenchServer {
     this.child.send(message);
   }
 
-  async cpuMicros(): Promise<number> {
+  async cpu(): Promise<CpuTime> {
     const reply = this.next('cpu');
     this.send({ type: 'cpu' });
     const { user, system } = await reply;
-    return user + system;
+    return { user, system };
   }
 
   async heap(): Promise<{ heapUsed: number; sessions: number }> {
@@ -303,8 +323,8 @@ class DemoServer implements BenchServer {
     return this.demo.url;
   }
 
-  async cpuMicros(): Promise<number> {
-    return this.demo.cpuMicros();
+  async cpu(): Promise<CpuTime> {
+    return this.demo.cpu();
   }
 
   sessions(): Promise<number> {
@@ -326,9 +346,23 @@ function startServer(kind: ServerKind, profileName: string): Promise<BenchServer
   throw new Error(`no way to start ${kind}`);
 }
 
+/** CPU time of a process so far, µs, as `process.cpuUsage()` reports it. */
+interface CpuTime {
+  readonly user: number;
+  readonly system: number;
+}
+
 interface Measured extends RunResult {
   /** Server-process CPU (all threads) per operation, µs. */
   readonly serverCpuUs: number;
+  /** The kernel's part of it (socket writes on loopback also run the receiving side's TCP work). */
+  readonly serverSystemUs: number;
+  /** Server CPU over the window's wall time: near 1, the server had a core to itself all along. */
+  readonly serverCoreShare: number;
+  /** The load generator's (this process's) CPU per operation, µs. */
+  readonly clientCpuUs: number;
+  /** The load generator's CPU over the window's wall time: near 1, the client may be what limits. */
+  readonly clientCoreShare: number;
   /** Lines logged per operation, for servers that log. */
   readonly logLinesPerOp: number | undefined;
 }
@@ -365,15 +399,24 @@ const instanceFor = (entry: Running, round: number): Instance =>
   entry.instances[Math.floor((round - 1) / 2) % entry.instances.length] as Instance;
 
 async function measured(server: BenchServer, run: () => Promise<RunResult>): Promise<Measured> {
-  const before = await server.cpuMicros();
+  const before = await server.cpu();
   const linesBefore = server.logLines();
+  const clientBefore = process.cpuUsage();
+  const started = now();
   const result = await run();
-  const after = await server.cpuMicros();
+  const wallUs = msSince(started) * 1000;
+  const client = process.cpuUsage(clientBefore);
+  const after = await server.cpu();
   const linesAfter = server.logLines();
   const operations = Math.max(1, result.operations);
+  const serverUs = after.user + after.system - before.user - before.system;
   return {
     ...result,
-    serverCpuUs: (after - before) / operations,
+    serverCpuUs: serverUs / operations,
+    serverSystemUs: (after.system - before.system) / operations,
+    serverCoreShare: serverUs / wallUs,
+    clientCpuUs: (client.user + client.system) / operations,
+    clientCoreShare: (client.user + client.system) / wallUs,
     logLinesPerOp:
       linesBefore === undefined || linesAfter === undefined
         ? undefined
@@ -512,11 +555,36 @@ function runTable(title: string, unit: string, windows: readonly WindowResult[])
       int(own.reduce((sum, m) => sum + m.failures, 0)),
     ];
   });
-  const perWindow = SERVERS.map(
-    (kind) =>
-      `   ${kind} ${unit}/s by round: ${windowsOf(windows, kind)
-        .map((m) => int(m.perSecond))
-        .join(' ')}`,
+  const perWindow = SERVERS.flatMap((kind) => {
+    const own = windowsOf(windows, kind);
+    const byRound = (pick: (m: Measured) => string) => own.map(pick).join(' ');
+    return [
+      `   ${kind} ${unit}/s by round: ${byRound((m) => int(m.perSecond))}`,
+      `   ${kind} server CPU µs/${unit} by round (system part), core share: ${byRound(
+        (m) => `${int(m.serverCpuUs)}(${int(m.serverSystemUs)})/${m.serverCoreShare.toFixed(2)}`,
+      )}`,
+    ];
+  });
+  // Where a window's time went: a server short of a core (share well under 1) was starved by the
+  // scheduler or waited on the load generator, whose own share says which.
+  const shares = table(
+    `   where the windows' time went (medians): the server's kernel part, each side's share of a core, the load generator's CPU per ${unit}`,
+    [
+      'server',
+      `server CPU µs/${unit}`,
+      'of it system',
+      'server core share',
+      `load generator CPU µs/${unit}`,
+      'load generator core share',
+    ],
+    SERVERS.map((kind) => [
+      SERVER_LABELS[kind],
+      num(medianOf(windows, kind, (m) => m.serverCpuUs)),
+      num(medianOf(windows, kind, (m) => m.serverSystemUs)),
+      medianOf(windows, kind, (m) => m.serverCoreShare).toFixed(2),
+      num(medianOf(windows, kind, (m) => m.clientCpuUs)),
+      medianOf(windows, kind, (m) => m.clientCoreShare).toFixed(2),
+    ]),
   );
   return [
     table(
@@ -536,6 +604,7 @@ function runTable(title: string, unit: string, windows: readonly WindowResult[])
       rows,
     ),
     ...perWindow,
+    shares,
   ].join('\n');
 }
 
@@ -720,6 +789,7 @@ function printReport(
         list(pairs),
         (medianOf(windows, kind, cpu) / medianOf(windows, partner, cpu)).toFixed(3),
         median(cpuPairs).toFixed(3),
+        list(cpuPairs),
       ]);
     }
   }
@@ -735,7 +805,15 @@ function printReport(
   print(
     table(
       'Ratios — throughput: ratio of the medians, median of the per-round pairs (the verdict), each pair; server CPU per operation, own / partner (lower is better); and read as throughput, partner / own CPU per operation, median of the per-round pairs (higher is better, the "by server CPU" verdicts)',
-      ['ratio', 'of medians', 'paired median', 'per round', 'server CPU', 'by CPU, paired'],
+      [
+        'ratio',
+        'of medians',
+        'paired median',
+        'per round',
+        'server CPU',
+        'by CPU, paired',
+        'by CPU, per round',
+      ],
       ratioRows,
     ),
   );
