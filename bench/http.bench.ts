@@ -33,6 +33,7 @@
  * default 2), BENCH_HTTP_SERVERS (comma list, or `features`; default
  * bare,supervisor,bare-demo,demo,demo-silent,demo-minimal),
  * BENCH_HTTP_TOOLS_CONNECTIONS (default 16), BENCH_HTTP_CHURN_CONNECTIONS (default 10),
+ * BENCH_HTTP_CHURN_WARMUP_SECONDS (churn per server process before any window, default 6),
  * BENCH_HTTP_WORKLOADS (`tools`, `churn` or both, the default: a workload left out is not measured
  * and has no verdict, e.g. `churn` alone halves the run while iterating on churn),
  * BENCH_HTTP_CPU_PROF=<dir> (every server process, forked child or demo, writes a `--cpu-prof` profile to
@@ -54,7 +55,7 @@
  * that luck alone can tip a 0.90 verdict; rounds spread over processes average it out.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DemoProcess } from './http-demo.js';
@@ -149,7 +150,16 @@ const CHURN_CONNECTIONS = envInt('BENCH_HTTP_CHURN_CONNECTIONS', 10);
 const TOOLS: RunOptions = { connections: TOOLS_CONNECTIONS, seconds: WINDOW_SECONDS };
 const TOOLS_WARMUP: RunOptions = { connections: TOOLS_CONNECTIONS, seconds: 2 };
 const CHURN: RunOptions = { connections: CHURN_CONNECTIONS, seconds: WINDOW_SECONDS };
-const CHURN_WARMUP: RunOptions = { connections: CHURN_CONNECTIONS, seconds: 2 };
+/**
+ * Churn runs code per session that a fresh process has not optimised yet: a server process churned
+ * in 2 s windows from its start costs 2.5× its settled CPU per session in the first window and 1.7×
+ * in the second, for bare and supervisor alike (scratch run, load 1.1–1.3), so 2 s of warm-up left a
+ * process's first measured rounds warming up. Default 6 s.
+ */
+const CHURN_WARMUP: RunOptions = {
+  connections: CHURN_CONNECTIONS,
+  seconds: envInt('BENCH_HTTP_CHURN_WARMUP_SECONDS', 6),
+};
 const HEAP_SESSIONS = 1_000;
 const HEAP_WARMUP_SESSIONS = 50;
 const SETUP_CONCURRENCY = 10;
@@ -817,10 +827,18 @@ function printReport(
       ratioRows,
     ),
   );
+  const cores = availableParallelism();
   print(
     `   (load average, 1 min, at the start of the rounds: ${Math.min(...loadDuringWindows).toFixed(1)}–` +
-      `${Math.max(...loadDuringWindows).toFixed(1)}, median ${median(loadDuringWindows).toFixed(1)}; 2 cores)`,
+      `${Math.max(...loadDuringWindows).toFixed(1)}, median ${median(loadDuringWindows).toFixed(1)}; ${cores} cores)`,
   );
+  // On this class of machine (a 2-vCPU VM) the same fixed piece of JavaScript took 68–137 ms of CPU
+  // from one second to the next while others ran: CPU time per operation is not load-proof either.
+  if (median(loadDuringWindows) > cores) {
+    print(
+      `   LOADED: the median load exceeded the ${cores} cores; windows then cost up to 2× their quiet CPU per operation, unevenly, so pairs scatter. Rerun quiet before reading a verdict near its target.`,
+    );
+  }
   print(
     verdictTable(
       'Targets (SPEC.md "Performance targets", end to end over loopback)',
