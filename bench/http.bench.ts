@@ -681,6 +681,13 @@ function verdicts(
       ),
       atLeast('supervisor / bare, by server CPU: churn', churnByCpu, CHURN_TARGET),
       atLeast('supervisor / bare, by server CPU: churn, goal', churnByCpu, CHURN_GOAL),
+      // The two readings part by up to 0.08 in one run (throughput follows the scheduler's favours on a
+      // loaded machine, CPU time the host's): met only when both meet it, so a lucky reading cannot pass.
+      atLeast(
+        'supervisor / bare: churn, the lower of both readings',
+        Math.min(churnRatio, churnByCpu),
+        CHURN_TARGET,
+      ),
     );
   }
   for (const kind of ['demo', 'demo-minimal'] as const) {
