@@ -9,10 +9,12 @@
  *   and its extrapolation to 1 000 000, then their expiry storm on real timers, all due at once:
  *   longest loop stall against a quiet second's floor, longest GC pauses, load averages.
  */
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { SimulatedClock } from 'xstate';
 import { type Clock, TIMER_RESOLUTION_MS, TIMER_SLICE_BUDGET_MS, TimerWheel } from '../src/clock.js';
 import { createSessionSupervisor, type McpSessionSupervisor } from '../src/index.js';
@@ -94,7 +96,16 @@ export interface HibernationResults {
   readonly wakeSamples: number;
   /** Many hibernated sessions (actor layer) and their expiry storm. */
   readonly storm: StormResults;
+  /** The same storm in a process started with {@link NO_PRETENURING}, when measured. */
+  readonly stormWithoutPretenuring?: StormResults;
 }
+
+/**
+ * The V8 flag that stops V8 from allocating objects of an allocation site straight in the old
+ * generation once most of them were seen to survive: a storm's short-lived xstate objects then
+ * die young instead of waiting for mark-compacts (README, "Where performance stands").
+ */
+export const NO_PRETENURING = '--no-allocation-site-pretenuring';
 
 /** Heap per session, live idle with server + transport, then hibernated. */
 async function heapFigures(sessions: number): Promise<{ live: number; hibernated: number }> {
@@ -228,13 +239,21 @@ function standingClock(): Clock & { run(leadMs: number): void } {
   };
 }
 
+/** The longest gap between two ticks of a loop probe, beyond the tick's own 1 ms. */
+interface LongestGap {
+  readonly ms: number;
+  /** Where it began and ended, on `performance.now()`'s scale (what GC entries carry). */
+  readonly from: number;
+  readonly to: number;
+}
+
 /** Longest gap (ms) between ticks of a 1 ms interval beyond its 1 ms, until `stop()`. */
-function loopLagProbe(): { stop(): number } {
-  let last = now();
-  let longest = 0;
+function loopLagProbe(): { stop(): LongestGap } {
+  let last = performance.now();
+  let longest: LongestGap = { ms: 0, from: last, to: last };
   const timer = setInterval(() => {
-    const at = now();
-    longest = Math.max(longest, Number(at - last) / 1e6 - 1);
+    const at = performance.now();
+    if (at - last - 1 > longest.ms) longest = { ms: at - last - 1, from: last, to: at };
     last = at;
   }, 1);
   return {
@@ -266,6 +285,8 @@ export interface StormResults {
   readonly lag: { readonly first: number; readonly half: number; readonly last: number };
   /** Longest loop stall while they expire (1 ms probe and monitorEventLoopDelay, the larger). */
   readonly stall: number;
+  /** GC pause time inside the probe's longest gap: the rest of the gap was something else. */
+  readonly stallGcMs: number;
   /** The same probe over a quiet second before the storm: what the machine's load alone does. */
   readonly floorStall: number;
   readonly gc: GcPauses;
@@ -308,7 +329,7 @@ export async function hibernatedStorm(count: number): Promise<StormResults> {
   // The floor: the same probe over a quiet second, the sessions hibernated and nothing due.
   const quiet = loopLagProbe();
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const floorStall = quiet.stop();
+  const floorStall = quiet.stop().ms;
   // Their wake-ups go to the wheel now, due together in a few seconds; the heap then holds what
   // production holds per hibernated session.
   const leadMs = 5_000 + Math.ceil(count / 100_000) * 1_000;
@@ -344,7 +365,9 @@ export async function hibernatedStorm(count: number): Promise<StormResults> {
     }, 5);
   });
   histogram.disable();
-  const stall = Math.max(probe.stop(), histogram.max / 1e6);
+  const longest = probe.stop();
+  const stall = Math.max(longest.ms, histogram.max / 1e6);
+  const stallGcMs = gc.pausedWithin(longest.from, longest.to);
   const pauses = gc.stop();
   const stormSeconds = firstExpiry === undefined ? 0 : msSince(firstExpiry) / 1000;
   const { totals, hibernation } = statistics();
@@ -356,6 +379,7 @@ export async function hibernatedStorm(count: number): Promise<StormResults> {
     stormSeconds,
     lag,
     stall,
+    stallGcMs,
     floorStall,
     gc: pauses,
     disposed: totals.disposed,
@@ -364,10 +388,40 @@ export async function hibernatedStorm(count: number): Promise<StormResults> {
   };
 }
 
+/**
+ * {@link hibernatedStorm} in a process of its own started with `v8Flags`: a heap nothing else
+ * used, and V8 flags that only a command line sets (`--no-allocation-site-pretenuring`: see the
+ * README on what V8's pretenuring does to an expiry storm of 1 000 000 hibernated sessions).
+ */
+export async function hibernatedStormInChild(
+  count: number,
+  v8Flags: readonly string[],
+): Promise<StormResults> {
+  const entry = fileURLToPath(new URL('./hibernation-storm.js', import.meta.url));
+  const child = spawn(process.execPath, ['--expose-gc', ...v8Flags, entry], {
+    env: { ...process.env, HIBERNATION_SESSIONS: String(count) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    output += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const last = output.trim().split('\n').pop();
+  if (code !== 0 || last === undefined) throw new Error(`the storm process exited with ${code}`);
+  return JSON.parse(last) as StormResults;
+}
+
 export async function runHibernationCase(options: {
   heapSessions: number;
   wakeSamples: number;
   manySessions: number;
+  /**
+   * Run the storm in processes of its own: once as node starts by default, once with
+   * {@link NO_PRETENURING} (the figure beside it, never the verdict). Otherwise in this process.
+   */
+  stormProcesses?: boolean;
 }): Promise<HibernationResults> {
   progress(
     `hibernation: heap of ${options.heapSessions} sessions with their MCP server, awake then hibernated`,
@@ -376,7 +430,14 @@ export async function runHibernationCase(options: {
   progress(`hibernation: wake-up latency over HTTP, ${options.wakeSamples} sessions`);
   const latency = await wakeLatency(options.wakeSamples);
   progress(`hibernation: ${options.manySessions} hibernated sessions and their expiry storm`);
-  const storm = await hibernatedStorm(options.manySessions);
+  const storm = options.stormProcesses
+    ? await hibernatedStormInChild(options.manySessions, [])
+    : await hibernatedStorm(options.manySessions);
+  let stormWithoutPretenuring: StormResults | undefined;
+  if (options.stormProcesses) {
+    progress(`hibernation: the same storm again under node ${NO_PRETENURING}`);
+    stormWithoutPretenuring = await hibernatedStormInChild(options.manySessions, [NO_PRETENURING]);
+  }
   return {
     sessions: options.heapSessions,
     liveIdleBytes: heap.live,
@@ -387,5 +448,6 @@ export async function runHibernationCase(options: {
     awakeP99Ms: percentile(latency.awake, 99),
     wakeSamples: latency.wake.length,
     storm,
+    ...(stormWithoutPretenuring ? { stormWithoutPretenuring } : {}),
   };
 }

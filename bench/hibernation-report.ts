@@ -1,7 +1,28 @@
-import type { HibernationResults } from './hibernation-case.js';
+import { type HibernationResults, NO_PRETENURING } from './hibernation-case.js';
 import { int, kib, num, print, ratio, table, type Verdict } from './report.js';
 
 const TARGET_BYTES = 1.5 * 1024;
+
+/** The storm again under `--no-allocation-site-pretenuring`, when measured: rows beside, no verdict. */
+function pretenuringRows(r: HibernationResults): string[][] {
+  const n = r.stormWithoutPretenuring;
+  if (n === undefined) return [];
+  return [
+    [
+      `the same storm under node ${NO_PRETENURING}: longest stall (GC pauses inside it)`,
+      `${num(n.stall)} ms (${num(n.stallGcMs)} ms)`,
+    ],
+    [
+      '  its longest GC pause: scavenge / mark-compact; mark-compacts (total ms)',
+      `${num(n.gc.longestScavengeMs)} ms / ${num(n.gc.longestMarkCompactMs)} ms; ${int(n.gc.markCompacts)} (${int(n.gc.markCompactTotalMs)} ms)`,
+    ],
+    [
+      '  its expiry took; GC pauses (total ms); load when it began',
+      `${num(n.stormSeconds)} s; ${int(n.gc.count)} (${int(n.gc.totalMs)} ms); ${n.load}`,
+    ],
+    ['  expired with no actor restored / disposed', `${int(n.endedAsleep)} / ${int(n.disposed)}`],
+  ];
+}
 const STALL_MS = 50;
 
 /** Prints the hibernation section; returns its verdicts. */
@@ -35,6 +56,7 @@ export function printHibernation(r: HibernationResults): Verdict[] {
           `${num(m.stall)} ms`,
         ],
         ['floor: longest stall of a quiet second before it (machine load alone)', `${num(m.floorStall)} ms`],
+        ["GC pauses inside the 1 ms probe's longest gap", `${num(m.stallGcMs)} ms`],
         [
           'longest GC pause in that window: scavenge / mark-compact',
           `${num(m.gc.longestScavengeMs)} ms / ${num(m.gc.longestMarkCompactMs)} ms`,
@@ -48,6 +70,7 @@ export function printHibernation(r: HibernationResults): Verdict[] {
           'expired with no actor restored / disposed / expected',
           `${int(m.endedAsleep)} / ${int(m.disposed)} / ${int(m.sessions)}`,
         ],
+        ...pretenuringRows(r),
       ],
     ),
   );

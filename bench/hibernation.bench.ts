@@ -1,6 +1,8 @@
 /**
  * `npm run bench:hibernation`: the hibernation figures alone (also section 3 of `npm run bench`).
- * HIBERNATION_SESSIONS sets how many hibernated sessions the storm uses (default 100 000).
+ * HIBERNATION_SESSIONS sets how many hibernated sessions the storm uses (default 100 000). The
+ * storm runs in processes of its own: as node starts by default (the verdict), then with
+ * `--no-allocation-site-pretenuring` beside it.
  */
 
 import { runHibernationCase } from './hibernation-case.js';
@@ -11,6 +13,7 @@ const results = await runHibernationCase({
   heapSessions: 2_000,
   wakeSamples: 300,
   manySessions: Number(process.env.HIBERNATION_SESSIONS ?? 100_000),
+  stormProcesses: true,
 });
 const verdicts = printHibernation(results);
 print(verdictTable('Targets (issue 10, hibernation)', verdicts));

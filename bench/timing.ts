@@ -142,8 +142,16 @@ export interface GcPauses {
   readonly markCompactTotalMs: number;
 }
 
-/** Starts recording GC pauses (PerformanceObserver 'gc'); `stop()` ends it and returns what it saw. */
-export function watchGcPauses(): { stop(): GcPauses } {
+/** Bounds the pauses kept for {@link watchGcPauses}'s `pausedWithin` (a 1 000 000 storm takes ~2 600). */
+const KEPT_PAUSES = 100_000;
+
+/**
+ * Starts recording GC pauses (PerformanceObserver 'gc'); `stop()` ends it and returns what it saw.
+ * `pausedWithin(from, to)` (ms on `performance.now()`'s scale) tells how much of a window, e.g. a
+ * loop stall, the collector's pauses took: a stall longer than its pauses is something else.
+ */
+export function watchGcPauses(): { stop(): GcPauses; pausedWithin(fromMs: number, toMs: number): number } {
+  const spans: number[] = [];
   const pauses = {
     longestMs: 0,
     totalMs: 0,
@@ -158,6 +166,7 @@ export function watchGcPauses(): { stop(): GcPauses } {
       pauses.longestMs = Math.max(pauses.longestMs, entry.duration);
       pauses.totalMs += entry.duration;
       pauses.count += 1;
+      if (spans.length < 2 * KEPT_PAUSES) spans.push(entry.startTime, entry.startTime + entry.duration);
       const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
       if (kind === constants.NODE_PERFORMANCE_GC_MINOR)
         pauses.longestScavengeMs = Math.max(pauses.longestScavengeMs, entry.duration);
@@ -173,6 +182,14 @@ export function watchGcPauses(): { stop(): GcPauses } {
     stop: () => {
       observer.disconnect();
       return { ...pauses };
+    },
+    pausedWithin: (fromMs, toMs) => {
+      let paused = 0;
+      for (let i = 0; i < spans.length; i += 2) {
+        const overlap = Math.min(toMs, spans[i + 1] as number) - Math.max(fromMs, spans[i] as number);
+        if (overlap > 0) paused += overlap;
+      }
+      return paused;
     },
   };
 }
