@@ -841,9 +841,11 @@ function printReport(
   );
   // On this class of machine (a 2-vCPU VM) the same fixed piece of JavaScript took 68–137 ms of CPU
   // from one second to the next while others ran: CPU time per operation is not load-proof either.
+  // An A/A run (BENCH_HTTP_BASELINE: the same supervisor on both sides) read 0.98–1.01 at load 1.8,
+  // and 0.87 (by CPU 0.90) at load 4.6, per-round pairs 0.72–1.84.
   if (median(loadDuringWindows) > cores) {
     print(
-      `   LOADED: the median load exceeded the ${cores} cores; windows then cost up to 2× their quiet CPU per operation, unevenly, so pairs scatter. Rerun quiet before reading a verdict near its target.`,
+      `   LOADED: the median load exceeded the ${cores} cores; windows then cost up to 2× their quiet CPU per operation, unevenly, so pairs scatter (an A/A run of one build read 0.87 at load 4.6). Rerun quiet before reading a verdict near its target.`,
     );
   }
   print(
