@@ -61,15 +61,17 @@ interface Deferred<T> {
   reject(error: unknown): void;
 }
 
-function deferred<T>(): Deferred<T> {
+/** `mayReject`: whether `reject` is ever called (a handler is attached then, see below). */
+function deferred<T>(mayReject: boolean): Deferred<T> {
   let resolve!: (value: T) => void;
   let reject!: (error: unknown) => void;
   const promise = new Promise<T>((res, rej) => {
     resolve = res;
     reject = rej;
   });
-  // A session that ends before anyone awaited it must not raise an unhandled rejection.
-  promise.catch(() => {});
+  // A session that ends before anyone awaited it must not raise an unhandled rejection. A promise
+  // that only ever resolves needs no handler (one more promise and closure per awaited session).
+  if (mayReject) promise.catch(() => {});
   return { promise, resolve, reject };
 }
 
@@ -298,14 +300,15 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   ready(): Promise<TServer | undefined> {
     if (this.prepared) return Promise.resolve(this.server);
     if (!this.isLive) return Promise.reject(sessionNotFound(this.id));
-    this.readyState ??= deferred();
+    this.readyState ??= deferred(true);
     return this.readyState.promise;
   }
 
   /** Resolves with the session's output once it is disposed. */
   whenDisposed(): Promise<SessionOutput> {
     if (this.output) return Promise.resolve(this.output);
-    this.disposal ??= deferred();
+    // Never rejected: a session is always disposed in the end.
+    this.disposal ??= deferred(false);
     return this.disposal.promise;
   }
 

@@ -182,16 +182,26 @@ export class SessionSupervisor<TServer = unknown> {
     const { registry } = this.table;
     this.admission = admission;
     try {
-      this.actor.send({
-        type: 'ADMIT',
-        sessionId: admission.sessionId,
-        at: clock.now(),
-        idleSessions: registry.idle.size,
-        streamsOnlySessions: registry.streamsOnly.size,
-        ...(options.principal === undefined
-          ? {}
-          : { principalSessions: this.table.heldBy(options.principal) }),
-      });
+      // Two written-out literals, not a conditional spread: a spread into a literal is a runtime
+      // call per admission (CopyDataProperties) and gives the event a map of its own.
+      this.actor.send(
+        options.principal === undefined
+          ? {
+              type: 'ADMIT',
+              sessionId: admission.sessionId,
+              at: clock.now(),
+              idleSessions: registry.idle.size,
+              streamsOnlySessions: registry.streamsOnly.size,
+            }
+          : {
+              type: 'ADMIT',
+              sessionId: admission.sessionId,
+              at: clock.now(),
+              idleSessions: registry.idle.size,
+              streamsOnlySessions: registry.streamsOnly.size,
+              principalSessions: this.table.heldBy(options.principal),
+            },
+      );
     } finally {
       this.admission = undefined;
     }
