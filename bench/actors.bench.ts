@@ -16,7 +16,8 @@
  * A missed target is reported as FAIL, not an exit code; a crash exits non-zero.
  * `BENCH_NAIVE=1` adds the one-parent `spawnChild` design the library avoids (slow).
  * `BENCH_ONLY=activity` runs only the activity events (floor, hot, rotation, nested) and skips the
- * cycles, the storm and hibernation; `BENCH_SIZES=1000,50000` picks the live sizes (default all four).
+ * cycles, the storm and hibernation; `BENCH_ONLY=cycle` only the cycles (floor, lifecycle floor,
+ * open+ready+init+close) and the heap per session; `BENCH_SIZES=1000,50000` picks the live sizes (default all four).
  * Both are for iterating on one section: the full run measures what it always did.
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -53,10 +54,11 @@ const SIZES: readonly number[] = process.env.BENCH_SIZES
       return parsed;
     })
   : [1_000, 10_000, 50_000, 100_000];
-/** `BENCH_ONLY=activity`: the activity section alone (see the file comment). */
+/** `BENCH_ONLY=activity` / `BENCH_ONLY=cycle`: that section alone (see the file comment). */
 const ACTIVITY_ONLY = process.env.BENCH_ONLY === 'activity';
-if (process.env.BENCH_ONLY !== undefined && !ACTIVITY_ONLY) {
-  throw new Error(`BENCH_ONLY: only "activity" is known, not ${process.env.BENCH_ONLY}`);
+const CYCLE_ONLY = process.env.BENCH_ONLY === 'cycle';
+if (process.env.BENCH_ONLY !== undefined && !ACTIVITY_ONLY && !CYCLE_ONLY) {
+  throw new Error(`BENCH_ONLY: "activity" or "cycle", not ${process.env.BENCH_ONLY}`);
 }
 /** What the report shows (NaN) for a section BENCH_ONLY skipped. */
 const NOT_RUN: Sample = {
@@ -109,13 +111,76 @@ interface AtSize {
 /** CPU µs per event: samples of pairs count 2 events each. */
 const perEvent = (s: Sample): number => s.cpuUs / 2;
 
+type ActivitySamples = Pick<
+  AtSize,
+  'floorPair' | 'floorRotation' | 'hot' | 'rotation' | 'nested' | 'hotAlone' | 'rotationAlone'
+>;
+
+/** What the report shows for the activity section when BENCH_ONLY=cycle skipped it. */
+const ACTIVITY_NOT_RUN: ActivitySamples = {
+  floorPair: NOT_RUN,
+  floorRotation: NOT_RUN,
+  hot: NOT_RUN,
+  rotation: NOT_RUN,
+  nested: NOT_RUN,
+  hotAlone: NOT_RUN,
+  rotationAlone: NOT_RUN,
+};
+
+/**
+ * The activity events at `size` live sessions: beside as many floor actors (same heap), then with
+ * the sessions alone. The rotation goes on where the last one stopped (`cursor`).
+ */
+async function measureActivity(
+  supervisor: ReturnType<typeof benchSupervisor>,
+  pool: LivePool,
+  size: number,
+  cursor: { offset: number },
+): Promise<ActivitySamples> {
+  // The floor's actors live beside the sessions while both are timed (same heap, same GC load);
+  // they are stopped before the next fill so that heap reading counts sessions only.
+  progress(`floor pool of ${int(size)} actors`);
+  const floorPool = new FloorPool();
+  floorPool.grow(size);
+  const hotId = pool.ids[0] as string;
+  progress(`activity at ${int(size)}: floor and case batches alternating`);
+  collectGarbage();
+  const activity = await sampleInterleaved(
+    {
+      floorPair: (pairs) => floorHotPairs(floorPool.hot, pairs),
+      floorRotation: (pairs) => floorPool.rotate(pairs),
+      hot: (pairs) => hotActivityPairs(supervisor, hotId, pairs),
+      rotation: (pairs) => {
+        activityPairs(supervisor, pool, pairs, cursor.offset);
+        cursor.offset += pairs;
+      },
+      nested: (pairs) => nestedActivityPairs(supervisor, hotId, pairs),
+    },
+    { opsPerBatch: PAIRS_PER_BATCH, batches: ACTIVITY_BATCHES, warmupOps: PAIRS_PER_BATCH / 2 },
+  );
+  floorPool.stop();
+  progress(`hot and rotation at ${int(size)}, the sessions alone in the heap`);
+  collectGarbage();
+  const alone = await sampleInterleaved(
+    {
+      hotAlone: (pairs) => hotActivityPairs(supervisor, hotId, pairs),
+      rotationAlone: (pairs) => {
+        activityPairs(supervisor, pool, pairs, cursor.offset);
+        cursor.offset += pairs;
+      },
+    },
+    { opsPerBatch: PAIRS_PER_BATCH, batches: ACTIVITY_BATCHES, warmupOps: PAIRS_PER_BATCH / 2 },
+  );
+  return { ...activity, ...alone };
+}
+
 async function measureAtSizes(): Promise<AtSize[]> {
   const supervisor = benchSupervisor();
   const pool = new LivePool();
   const heapEmpty = heapUsedAfterGc();
   const results: AtSize[] = [];
   const admission = createActor(admissionFloorMachine).start();
-  let offset = 0;
+  const cursor = { offset: 0 };
   for (const size of SIZES) {
     progress(`filling to ${int(size)} idle sessions`);
     await fillIdle(supervisor, pool, size);
@@ -134,40 +199,7 @@ async function measureAtSizes(): Promise<AtSize[]> {
           { opsPerBatch: CYCLES_PER_BATCH, batches: CYCLE_BATCHES, warmupOps: CYCLES_PER_BATCH / 2 },
         );
     assertIdle(supervisor, size);
-    // The floor's actors live beside the sessions while both are timed (same heap, same GC load);
-    // they are stopped before the next fill so that heap reading counts sessions only.
-    progress(`floor pool of ${int(size)} actors`);
-    const floorPool = new FloorPool();
-    floorPool.grow(size);
-    const hotId = pool.ids[0] as string;
-    progress(`activity at ${int(size)}: floor and case batches alternating`);
-    collectGarbage();
-    const activity = await sampleInterleaved(
-      {
-        floorPair: (pairs) => floorHotPairs(floorPool.hot, pairs),
-        floorRotation: (pairs) => floorPool.rotate(pairs),
-        hot: (pairs) => hotActivityPairs(supervisor, hotId, pairs),
-        rotation: (pairs) => {
-          activityPairs(supervisor, pool, pairs, offset);
-          offset += pairs;
-        },
-        nested: (pairs) => nestedActivityPairs(supervisor, hotId, pairs),
-      },
-      { opsPerBatch: PAIRS_PER_BATCH, batches: ACTIVITY_BATCHES, warmupOps: PAIRS_PER_BATCH / 2 },
-    );
-    floorPool.stop();
-    progress(`hot and rotation at ${int(size)}, the sessions alone in the heap`);
-    collectGarbage();
-    const alone = await sampleInterleaved(
-      {
-        hotAlone: (pairs) => hotActivityPairs(supervisor, hotId, pairs),
-        rotationAlone: (pairs) => {
-          activityPairs(supervisor, pool, pairs, offset);
-          offset += pairs;
-        },
-      },
-      { opsPerBatch: PAIRS_PER_BATCH, batches: ACTIVITY_BATCHES, warmupOps: PAIRS_PER_BATCH / 2 },
-    );
+    const events = CYCLE_ONLY ? ACTIVITY_NOT_RUN : await measureActivity(supervisor, pool, size, cursor);
     assertIdle(supervisor, size);
     results.push({
       size,
@@ -175,8 +207,7 @@ async function measureAtSizes(): Promise<AtSize[]> {
       floorCycle,
       lifecycleFloor,
       cycle,
-      ...activity,
-      ...alone,
+      ...events,
     });
   }
   admission.stop();
@@ -314,6 +345,7 @@ function verdicts(rows: readonly AtSize[], expiry: ExpiryResults | undefined): V
     ['hot session', (r: AtSize) => r.hot, (r: AtSize) => r.hotAlone],
     ['rotation', (r: AtSize) => r.rotation, (r: AtSize) => r.rotationAlone],
   ] as const) {
+    if (rows.some((r) => pick(r) === NOT_RUN)) continue;
     for (const r of rows) {
       const over = perEvent(pick(r)) / perEvent(r.floorPair);
       list.push({
@@ -365,9 +397,14 @@ async function main(): Promise<void> {
   progress('warming up');
   await warmUpSupervisor();
   const rows = await measureAtSizes();
-  if (ACTIVITY_ONLY) {
+  if (ACTIVITY_ONLY || CYCLE_ONLY) {
     printSizes(rows);
-    print(verdictTable('Targets (activity section only: BENCH_ONLY=activity)', verdicts(rows, undefined)));
+    print(
+      verdictTable(
+        `Targets (one section only: BENCH_ONLY=${process.env.BENCH_ONLY})`,
+        verdicts(rows, undefined),
+      ),
+    );
     print(`\n${loadLine('at end (this bench included)')}`);
     return;
   }
