@@ -175,8 +175,16 @@ export const MUTATIONS: readonly Mutation[] = [
     kind: 'count',
     file: 'machines/supervisor.machine.ts',
     description: 'sessions ended are not counted by reason',
-    find: 'ended: { ...context.ended, [event.reason]: context.ended[event.reason] + 1 },',
+    find: 'ended: countEnd(context.ended, event.reason),',
     replace: 'ended: context.ended,',
+  },
+  {
+    id: 'deleted-ends-not-counted',
+    kind: 'count',
+    file: 'machines/supervisor.machine.ts',
+    description: 'one reason of the written-out end count is dropped: deleted sessions are not counted',
+    find: "deleted: ended.deleted + (reason === 'deleted' ? 1 : 0),",
+    replace: 'deleted: ended.deleted,',
   },
   {
     id: 'drain-stops-early',
