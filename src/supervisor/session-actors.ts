@@ -133,13 +133,14 @@ export class SessionActors {
 
   /** A hibernated session's actor, restored from its persisted snapshot and started. */
   restore(session: SupervisedSession<unknown>, snapshot: unknown): SessionActor {
-    const actor: SessionActor = createActor(this.logic, {
-      snapshot: snapshot as never,
-      // Ignored when restoring from a snapshot; xstate's types ask for it all the same.
-      input: this.input(session.id, session.createdAt),
-      ...this.inspection(session.id),
-      clock: this.options.clock,
-    });
+    const { clock, inspect } = this.options;
+    // Ignored when restoring from a snapshot; xstate's types ask for it all the same.
+    const input = this.input(session.id, session.createdAt);
+    const restored = snapshot as never;
+    // Written out, not spread in (see `create`).
+    const actor: SessionActor = inspect
+      ? createActor(this.logic, { snapshot: restored, id: `session:${session.id}`, inspect, input, clock })
+      : createActor(this.logic, { snapshot: restored, input, clock });
     this.start(actor, session);
     return actor;
   }
@@ -161,10 +162,5 @@ export class SessionActors {
   private input(sessionId: string, createdAt: number): SessionMachineInput {
     const { timeouts, streamsCountAsActivity } = this.options;
     return { sessionId, createdAt, timeouts, streamsCountAsActivity };
-  }
-
-  private inspection(sessionId: string): { id?: string; inspect?: InspectionObserver } {
-    const { inspect } = this.options;
-    return inspect ? { id: `session:${sessionId}`, inspect } : {};
   }
 }
