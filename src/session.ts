@@ -89,20 +89,33 @@ function deferred<T>(mayReject: boolean): Deferred<T> {
  * ```
  */
 export class SupervisedSession<TServer = unknown> implements RegistryEntry {
+  // Declared first, in this order, on purpose: the fields every request reads or writes sit together
+  // in the object (after the constructor's parameters), so a request to a session whose object is
+  // cold in the cache (a rotation through 100 000 sessions) misses fewer cache lines.
   state: SessionStateName = 'created';
-  server: TServer | undefined = undefined;
-  olderLive: RegistryEntry | undefined = undefined;
-  newerLive: RegistryEntry | undefined = undefined;
-  onLiveList = false;
-  lessRecent: RegistryEntry | undefined = undefined;
-  moreRecent: RegistryEntry | undefined = undefined;
-  recencyList: RecencyList<RegistryEntry> | undefined = undefined;
   /**
    * Set while the session hibernates: its persisted snapshot (compact JSON). Its actor is stopped;
    * {@link SessionHost.awaken} restores it. Two fields, not one object holding both: one heap object
    * less per hibernated session (a million of them are what an expiry storm's collector marks).
    */
   hibernation: string | undefined = undefined;
+  /**
+   * Exact activity counts, kept here rather than in the actor: the machine is told only the edges
+   * (none → some requests, some → none), so a request nested in a busy session costs two integer
+   * updates and no macrostep. {@link info} reads these.
+   */
+  private inFlight = 0;
+  private started = 0;
+  private streams = 0;
+  private lastActivity: number;
+
+  lessRecent: RegistryEntry | undefined = undefined;
+  moreRecent: RegistryEntry | undefined = undefined;
+  recencyList: RecencyList<RegistryEntry> | undefined = undefined;
+  server: TServer | undefined = undefined;
+  olderLive: RegistryEntry | undefined = undefined;
+  newerLive: RegistryEntry | undefined = undefined;
+  onLiveList = false;
   /** While hibernated: the clock handle of its wake-up at its deadline. */
   wakeUp: unknown = undefined;
   /** Set while a woken session's server is being rebuilt; concurrent requests share it. */
@@ -118,16 +131,6 @@ export class SupervisedSession<TServer = unknown> implements RegistryEntry {
   private output: SessionOutput | undefined = undefined;
   private childLogger: Logger | undefined = undefined;
   private prepared = false;
-  /**
-   * Exact activity counts, kept here rather than in the actor: the machine is told only the edges
-   * (none → some requests, some → none), so a request nested in a busy session costs two integer
-   * updates and no macrostep. {@link info} reads these.
-   */
-  private inFlight = 0;
-  private started = 0;
-  private streams = 0;
-  private lastActivity: number;
-
   constructor(
     readonly id: string,
     readonly createdAt: number,
