@@ -393,7 +393,28 @@ interface HeapResult {
 /** One server process with its tools/call session. */
 interface Instance {
   readonly server: BenchServer;
-  readonly session: McpSession;
+  /** The session the tools/call windows use; opened again once the server's idle timeout ended it. */
+  session: McpSession;
+}
+
+/** Tools sessions opened again because the server's idle timeout had ended them (see `liveSession`). */
+let sessionsReopened = 0;
+
+/**
+ * Makes sure the instance's tools session is still there, outside any measured window, as an SDK
+ * client does on a 404: the demo's idle timeout (60 s) ends a session that waits through the other
+ * servers' warm-ups and windows (12 server processes × 6 s of churn warm-up already exceed it).
+ */
+async function liveSession(instance: Instance): Promise<McpSession> {
+  try {
+    await callToolOnce(instance.server.url, instance.session);
+  } catch (error) {
+    if (!String(error).includes('answered 404')) throw error;
+    instance.session = await initializeSession(instance.server.url);
+    sessionsReopened += 1;
+    await callToolOnce(instance.server.url, instance.session);
+  }
+  return instance.session;
 }
 
 /**
@@ -482,9 +503,10 @@ async function startAll(): Promise<void> {
     }
     running.push({ kind, instances });
   }
-  for (const { server, session } of running.flatMap((entry) => entry.instances)) {
+  for (const instance of running.flatMap((entry) => entry.instances)) {
+    const { server } = instance;
     progress(`warm up: ${SERVER_LABELS[server.kind]}`);
-    await callToolOnce(server.url, session);
+    const session = await liveSession(instance);
     if (MEASURED.has('tools')) await runToolsCall(server.url, session, TOOLS_WARMUP);
     const warm = await initializeSession(server.url);
     await deleteSession(server.url, warm);
@@ -504,6 +526,8 @@ const loadDuringWindows: number[] = [];
 async function runWindows(
   label: string,
   run: (instance: Instance) => Promise<RunResult>,
+  /** Runs before each window, outside its measurement. */
+  prepare?: (instance: Instance) => Promise<unknown>,
 ): Promise<WindowResult[]> {
   const windows: WindowResult[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) {
@@ -511,6 +535,7 @@ async function runWindows(
     loadDuringWindows.push(loadavg()[0] ?? Number.NaN);
     for (const entry of orderOf(round)) {
       const instance = instanceFor(entry, round);
+      await prepare?.(instance);
       const result = await measured(instance.server, () => run(instance));
       windows.push({ round, kind: entry.kind, result });
     }
@@ -757,6 +782,11 @@ function printReport(
         tools,
       ),
     );
+    if (sessionsReopened > 0) {
+      print(
+        `   (tools sessions opened again between windows, as a client does on 404, after a server's idle timeout ended them: ${sessionsReopened})`,
+      );
+    }
   }
   if (churn.length > 0) {
     print(
@@ -876,7 +906,11 @@ async function main(): Promise<void> {
   try {
     await startAll();
     tools = MEASURED.has('tools')
-      ? await runWindows('tools/call', ({ server, session }) => runToolsCall(server.url, session, TOOLS))
+      ? await runWindows(
+          'tools/call',
+          ({ server, session }) => runToolsCall(server.url, session, TOOLS),
+          liveSession,
+        )
       : [];
     churn = MEASURED.has('churn')
       ? await runWindows('churn', ({ server }) => runChurn(server.url, CHURN))
