@@ -29,6 +29,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { createSessionSupervisor } from '../src/index.js';
 import { createBareSdkServer } from './bare-sdk-server.js';
 import { createHttpLayerServer } from './http-layer-server.js';
+import { initializeBody } from './http-load.js';
 import { createBenchMcpServer } from './http-tools.js';
 import { collectGarbage, median } from './timing.js';
 
@@ -46,18 +47,7 @@ const CONCURRENCY = envInt('BENCH_CHURN_CONCURRENCY', 10);
 const WARMUP_SESSIONS = 3_000;
 const PROFILE = process.env.BENCH_CHURN_CPU_PROF;
 const ACCEPT = 'application/json, text/event-stream';
-const INITIALIZE = Buffer.from(
-  JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: {
-      protocolVersion: LATEST_PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: { name: 'http-bench', version: '1.0.0' },
-    },
-  }),
-);
+const INITIALIZE = Buffer.from(initializeBody(1));
 const INITIALIZED = Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
 
 /** What node's parser hands a handler: method, url, headers both ways, and the body as a stream. */

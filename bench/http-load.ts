@@ -16,7 +16,8 @@ export interface McpSession {
   readonly protocolVersion: string;
 }
 
-const initializeBody = (id: number | string): string =>
+/** The initialize request every HTTP benchmark client sends. */
+export const initializeBody = (id: number | string): string =>
   JSON.stringify({
     jsonrpc: '2.0',
     id,
