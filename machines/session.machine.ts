@@ -44,9 +44,10 @@ export interface SessionMachineInput {
 export interface SessionMachineContext extends SessionMachineInput {
   /**
    * The last activity the machine recorded: the handshake, a stream opened or closed, the end of a
-   * busy spell (`REQUEST.END`), a notification while idle (`ACTIVITY`). Under the runtime the idle → active edge records nothing, so this is
-   * exact whenever the session is idle (what the idle timeout and a wake-up read); while it is busy,
-   * `SupervisedSession.lastActivityAt` is the later of this and the runtime's own stamp.
+   * busy spell (`REQUEST.END`), a notification while idle (`ACTIVITY`). Under the runtime the
+   * idle → active edge records nothing, so this is exact whenever the session is idle (what the idle
+   * timeout and a wake-up read); while it is busy, `SupervisedSession.lastActivityAt` is the later of
+   * this and the runtime's own stamp.
    */
   lastActivityAt: number;
   /**
