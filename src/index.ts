@@ -44,6 +44,12 @@ export {
 } from './mcp-supervisor.js';
 export { type Duration, type SupervisorCoreOptions, toMilliseconds } from './options.js';
 export type { ClusterAttachment, ClusterMembership } from './placement.js';
+export {
+  NO_ALLOCATION_SITE_PRETENURING,
+  type PretenuringOutcome,
+  turnOffAllocationSitePretenuring,
+  type V8FlagSetter,
+} from './pretenuring.js';
 export type { SessionContext, SessionInfo, SupervisedSession } from './session.js';
 export {
   type InspectionObserver,

@@ -31,6 +31,13 @@ export interface SupervisorCoreOptions {
    * request. Default: never.
    */
   hibernateAfter?: Duration;
+  /**
+   * V8's allocation-site pretenuring, a process-wide heuristic that makes an expiry storm of many
+   * hibernated sessions stall the event loop on mark-compacts (see `turnOffAllocationSitePretenuring`).
+   * `'off'` turns it off for the whole process when the supervisor is created; `'keep'` leaves
+   * node's flags as they are. Default: `'off'` with `hibernateAfter`, else `'keep'`.
+   */
+  v8Pretenuring?: 'off' | 'keep';
   /** Time source for timers and timestamps. Default: wall clock with unref'd timers. */
   clock?: Clock;
 }
@@ -46,6 +53,7 @@ export interface ResolvedCoreOptions {
   readonly retryAfter: number;
   readonly maxSessionsPerPrincipal: number | undefined;
   readonly hibernateAfter: number | undefined;
+  readonly v8Pretenuring: 'off' | 'keep';
   readonly clock: Clock;
 }
 
@@ -130,6 +138,10 @@ export function resolveCoreOptions(options: SupervisorCoreOptions): ResolvedCore
   ) {
     throw invalid('maxSessionsPerPrincipal', maxSessionsPerPrincipal, 'a whole number ≥ 1');
   }
+  const v8Pretenuring = options.v8Pretenuring ?? (options.hibernateAfter === undefined ? 'keep' : 'off');
+  if (v8Pretenuring !== 'off' && v8Pretenuring !== 'keep') {
+    throw invalid('v8Pretenuring', v8Pretenuring, "'off' or 'keep'");
+  }
   const clock = options.clock ?? systemClock;
   if (
     typeof clock?.now !== 'function' ||
@@ -153,6 +165,7 @@ export function resolveCoreOptions(options: SupervisorCoreOptions): ResolvedCore
       options.hibernateAfter === undefined
         ? undefined
         : toMilliseconds('hibernateAfter', options.hibernateAfter),
+    v8Pretenuring,
     clock,
   };
 }

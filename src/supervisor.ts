@@ -10,6 +10,7 @@ import type {
 import { notAdmitting, sessionNotFound } from './errors.js';
 import type { SupervisorListener } from './events.js';
 import { type ResolvedCoreOptions, resolveCoreOptions, toMilliseconds } from './options.js';
+import { turnOffAllocationSitePretenuring } from './pretenuring.js';
 import { type SessionHost, type SessionInfo, SupervisedSession } from './session.js';
 import { type Admission, refusal } from './supervisor/admission.js';
 import { Announcer } from './supervisor/announcer.js';
@@ -70,6 +71,16 @@ export class SessionSupervisor<TServer = unknown> {
 
   constructor(options: SessionSupervisorOptions<TServer> = {}) {
     this.options = resolveCoreOptions(options);
+    if (this.options.v8Pretenuring === 'off') {
+      // Before the first session, while V8 has decided nothing about xstate's allocation sites.
+      // A process-wide change: said once at start-up, at info.
+      if (turnOffAllocationSitePretenuring() === 'turned-off') {
+        options.logger?.info(
+          { v8Pretenuring: 'off' },
+          "V8's allocation-site pretenuring turned off for this process",
+        );
+      }
+    }
     const clock = this.options.clock;
     const now = (): number => clock.now();
     const { initTimeout, idleTimeout, maxLifetime, disposeTimeout, hibernateAfter } = this.options;
