@@ -1,8 +1,9 @@
 /**
  * `npm run bench:hibernation`: the hibernation figures alone (also section 3 of `npm run bench`).
  * HIBERNATION_SESSIONS sets how many hibernated sessions the storm uses (default 100 000). The
- * storm runs in processes of its own: as node starts by default (the verdict), then with
- * `--no-allocation-site-pretenuring` beside it.
+ * storm runs in processes of its own, each started as node starts by default: with the supervisor's
+ * defaults (the verdict; with `hibernateAfter` it turns V8's allocation-site pretenuring off), then
+ * with `v8Pretenuring: 'keep'` beside it.
  */
 
 import { runHibernationCase } from './hibernation-case.js';
