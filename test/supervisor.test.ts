@@ -631,3 +631,33 @@ describe('shutdown with no grace', () => {
     await stopped;
   });
 });
+
+describe("session actors' ids (xstate keys each pending timer by the actor's sessionId)", () => {
+  it('gives every uninspected session actor the same sessionId, so timer keys repeat across sessions', async () => {
+    const { supervisor } = supervise();
+    const first = await openIdle(supervisor);
+    const second = await openIdle(supervisor);
+
+    expect(second.actor.sessionId).toBe(first.actor.sessionId);
+  });
+
+  it("keeps each session's timers its own under the shared id: closing one leaves the other's idle timeout armed", async () => {
+    const { clock, supervisor } = supervise({ idleTimeout: '1m' });
+    const closed = await openIdle(supervisor);
+    const kept = await openIdle(supervisor);
+
+    supervisor.close(closed.id);
+    clock.increment(60_000);
+    await flush();
+
+    expect((await kept.whenDisposed()).reason).toBe('idle-timeout');
+  });
+
+  it("gives an inspected supervisor's session actors xstate's own unique ids (the inspector tells actors apart by them)", async () => {
+    const { supervisor } = supervise({ inspect: () => {} });
+    const first = await openIdle(supervisor);
+    const second = await openIdle(supervisor);
+
+    expect(second.actor.sessionId).not.toBe(first.actor.sessionId);
+  });
+});
