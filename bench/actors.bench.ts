@@ -45,7 +45,16 @@ import {
   nestedActivityPairs,
   warmUpSupervisor,
 } from './supervisor-case.js';
-import { collectGarbage, heapUsedAfterGc, msSince, now, type Sample, sampleInterleaved } from './timing.js';
+import {
+  collectGarbage,
+  type GcPauses,
+  heapUsedAfterGc,
+  msSince,
+  now,
+  type Sample,
+  sampleInterleaved,
+  watchGcPauses,
+} from './timing.js';
 
 const SIZES: readonly number[] = process.env.BENCH_SIZES
   ? process.env.BENCH_SIZES.split(',').map((size) => {
@@ -106,6 +115,23 @@ interface AtSize {
    */
   readonly hotAlone: Sample;
   readonly rotationAlone: Sample;
+  /** The collector's pauses while hot and rotation ran alone (a reading aid for the growth). */
+  readonly aloneGc: AloneGc;
+}
+
+/**
+ * GC pauses over the "sessions alone" batches, a reading aid for the growth target. A scavenge's
+ * pause grows with the old generation even when next to nothing survives it (`--trace-gc-nvp` of
+ * hot events: ~0.6 ms at 1 000 idle sessions, 2.7–3.1 ms at 100 000, 2–3 KB surviving), and each
+ * XState event allocates ~10 KB: part of an event's growth from 1 000 to 100 000 sessions is V8's,
+ * and the floor's own event pays it in the same heap. What survives also depends on V8's
+ * allocation-site pretenuring, decided per process: one run at 1 000 kept 1.6 MB alive per
+ * scavenge of the same hot events (4.3 ms each) where the next kept 2 KB.
+ */
+interface AloneGc {
+  readonly pauses: GcPauses;
+  /** Activity events (hot and rotation, warm-up included) the pauses were spread over. */
+  readonly events: number;
 }
 
 /** CPU µs per event: samples of pairs count 2 events each. */
@@ -113,7 +139,7 @@ const perEvent = (s: Sample): number => s.cpuUs / 2;
 
 type ActivitySamples = Pick<
   AtSize,
-  'floorPair' | 'floorRotation' | 'hot' | 'rotation' | 'nested' | 'hotAlone' | 'rotationAlone'
+  'floorPair' | 'floorRotation' | 'hot' | 'rotation' | 'nested' | 'hotAlone' | 'rotationAlone' | 'aloneGc'
 >;
 
 /** What the report shows for the activity section when BENCH_ONLY=cycle skipped it. */
@@ -125,6 +151,18 @@ const ACTIVITY_NOT_RUN: ActivitySamples = {
   nested: NOT_RUN,
   hotAlone: NOT_RUN,
   rotationAlone: NOT_RUN,
+  aloneGc: {
+    pauses: {
+      longestMs: 0,
+      totalMs: 0,
+      count: 0,
+      longestScavengeMs: 0,
+      longestMarkCompactMs: 0,
+      markCompacts: 0,
+      markCompactTotalMs: 0,
+    },
+    events: 0,
+  },
 };
 
 /**
@@ -161,6 +199,7 @@ async function measureActivity(
   floorPool.stop();
   progress(`hot and rotation at ${int(size)}, the sessions alone in the heap`);
   collectGarbage();
+  const gc = watchGcPauses();
   const alone = await sampleInterleaved(
     {
       hotAlone: (pairs) => hotActivityPairs(supervisor, hotId, pairs),
@@ -171,7 +210,13 @@ async function measureActivity(
     },
     { opsPerBatch: PAIRS_PER_BATCH, batches: ACTIVITY_BATCHES, warmupOps: PAIRS_PER_BATCH / 2 },
   );
-  return { ...activity, ...alone };
+  // The observer hears of pauses on a later turn of the loop (one setImmediate is not enough).
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const aloneGc = {
+    pauses: gc.stop(),
+    events: 2 * 2 * (PAIRS_PER_BATCH / 2 + ACTIVITY_BATCHES * PAIRS_PER_BATCH),
+  };
+  return { ...activity, ...alone, aloneGc };
 }
 
 async function measureAtSizes(): Promise<AtSize[]> {
@@ -296,11 +341,23 @@ function printSizes(rows: readonly AtSize[]): void {
         rows
           .map(
             (r) =>
-              `   @${int(r.size)} sessions alone: hot ${num(perEvent(r.hotAlone))}, rotation ${num(perEvent(r.rotationAlone))} µs CPU`,
+              `   @${int(r.size)} sessions alone: hot ${num(perEvent(r.hotAlone))}, rotation ${num(perEvent(r.rotationAlone))} µs CPU; ` +
+              gcLine(r.aloneGc),
           )
           .join('\n'),
     );
   }
+}
+
+/** GC pauses per event over the "sessions alone" batches, and what one scavenge cost on average. */
+function gcLine({ pauses, events }: AloneGc): string {
+  const scavenges = pauses.count - pauses.markCompacts;
+  const scavengeMs = pauses.totalMs - pauses.markCompactTotalMs;
+  return (
+    `GC pauses ${num((pauses.totalMs * 1000) / events)} µs per event: ${int(scavenges)} scavenges of ` +
+    `${num(scavengeMs / Math.max(1, scavenges))} ms on average, ${int(pauses.markCompacts)} mark-compacts ` +
+    `(${int(pauses.markCompactTotalMs)} ms)`
+  );
 }
 
 function printExpiry(e: ExpiryResults): void {
