@@ -3,6 +3,7 @@
 /** Servers forked from bench/http-server.ts (the demo runs as `npm start` runs it, without IPC). */
 export const CHILD_KINDS = [
   'bare',
+  'bare-twin',
   'supervisor',
   'supervisor-fetch',
   'bare-demo',
@@ -40,6 +41,7 @@ export type ServerKind = ChildKind | DemoKind;
 
 export const SERVER_LABELS: Readonly<Record<ServerKind, string>> = {
   bare: 'bare SDK (Map of transports)',
+  'bare-twin': 'a second bare SDK server, same code (A/A: the noise floor)',
   supervisor: 'supervisor handleRequest (node:http)',
   'supervisor-fetch': 'supervisor fetch (@hono/node-server)',
   'http-layer': "the supervisor's HTTP layer alone (no actors)",

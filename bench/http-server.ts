@@ -42,8 +42,8 @@ const createDemoToolsServer = () =>
   createDemoServer({ sessionId: randomUUID(), metadata: undefined, logger: undefined });
 
 async function start(kind: ChildKind): Promise<Started> {
-  if (kind === 'bare' || kind === 'bare-demo') {
-    const bare = createBareSdkServer(kind === 'bare' ? createBenchMcpServer : createDemoToolsServer);
+  if (kind === 'bare' || kind === 'bare-twin' || kind === 'bare-demo') {
+    const bare = createBareSdkServer(kind === 'bare-demo' ? createDemoToolsServer : createBenchMcpServer);
     const server = http.createServer((req, res) => {
       void bare.handleRequest(req, res);
     });

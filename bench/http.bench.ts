@@ -13,6 +13,9 @@
  *   optional feature off (era routing, metrics, live view, hibernation, logging). With
  *   `BENCH_HTTP_SERVERS=features`, also the demo without each feature in turn (`demo-no-modern`,
  *   `demo-no-metrics`, `demo-no-live-view`, `demo-no-hibernation`): demo / demo-no-X is X's price.
+ * - `bare-twin` (on request): the bare server again, in processes of its own. bare-twin / bare is an
+ *   A/A pair: what the run reads for no difference at all, printed with every other ratio and, for
+ *   churn, checked (npm run bench:http:churn, bench/http-churn.bench.ts, measures it by default).
  * - `supervisor-fetch` (on request): the supervisor's `fetch` served by @hono/node-server.
  * - `http-layer` (on request): the supervisor's own HTTP layer over a Map of sessions with no actor
  *   layer (bench/http-layer-server.ts). supervisor / http-layer is the actor layer's price end to end,
@@ -33,12 +36,15 @@
  * default 2), BENCH_HTTP_SERVERS (comma list, or `features`; default
  * bare,supervisor,bare-demo,demo,demo-silent,demo-minimal),
  * BENCH_HTTP_TOOLS_CONNECTIONS (default 16), BENCH_HTTP_CHURN_CONNECTIONS (default 10),
- * BENCH_HTTP_CHURN_WARMUP_SECONDS (churn per server process before any window, default 6),
+ * BENCH_HTTP_CHURN_WARMUP_SECONDS and BENCH_HTTP_CHURN_WARMUP_SESSIONS (churn per server process
+ * before any window: at least this long and this many sessions, default 6 s and 5 000),
+ * BENCH_HTTP_CHURN_PRIME_SECONDS (unmeasured churn of a process right before each of its windows, 1),
  * BENCH_HTTP_WORKLOADS (`tools`, `churn` or both, the default: a workload left out is not measured
  * and has no verdict, e.g. `churn` alone halves the run while iterating on churn),
  * BENCH_HTTP_CPU_PROF=<dir> (every server process, forked child or demo, writes a `--cpu-prof` profile to
  * <dir>/<server>/; `node dist/bench/http-profile-groups.js <dir>` sums self time by package per server),
  * BENCH_HTTP_PROCESSES (server processes per server, default 2, measured in turn two rounds each),
+ * BENCH_HTTP_SIMULTANEOUS=1 (the servers of a round loaded at the same time, not one after the other),
  * BENCH_HTTP_BASELINE=<dir> (another checkout's dist/, built with `npm run build:apps`: the server
  * `supervisor-baseline` is its supervisor, so `BENCH_HTTP_SERVERS=bare,supervisor,supervisor-baseline`
  * A/Bs a change in one run, and the same build on both sides shows the noise an A/B must beat).
@@ -83,7 +89,7 @@ import {
   runToolsCall,
 } from './http-load.js';
 import { int, kib, num, print, progress, ratio, table, type Verdict, verdictTable } from './report.js';
-import { median, msSince, now } from './timing.js';
+import { median, medianInterval, msSince, now } from './timing.js';
 
 if (import.meta.url.endsWith('.ts')) {
   throw new Error('run the compiled benchmark: npm run bench:http (node dist/bench/http.bench.js)');
@@ -160,11 +166,67 @@ const CHURN_WARMUP: RunOptions = {
   connections: CHURN_CONNECTIONS,
   seconds: envInt('BENCH_HTTP_CHURN_WARMUP_SECONDS', 6),
 };
+/**
+ * …and at least this many sessions: what settles a process is the work it has done, not the time it
+ * took. At load 4–6 a 6 s warm-up churned ~1 500–2 000 sessions, and the supervisor, which has more
+ * code for V8 to optimise, went on costing 2–2.5× its settled CPU per session for its next ~3 000
+ * (24 rounds of 1 s: 3 300–3 600 µs in its first windows, 1 150–1 500 in its last; bare 2 000 → 1 000),
+ * which read as a churn ratio of 0.63 over the first half of the rounds and 0.85 over the second.
+ * A time-only warm-up is a bias against the heavier server that grows with the machine's load.
+ */
+const CHURN_WARMUP_SESSIONS = envInt('BENCH_HTTP_CHURN_WARMUP_SESSIONS', 5_000);
+/**
+ * Unmeasured churn of the same process right before each of its windows: a server that waited idle
+ * while the others ran is not the one a busy production server is. In one run the bare server's two
+ * processes, warmed first and then idle ~50 s through the other processes' warm-ups, cost 2 200–2 900
+ * µs a session in their first four windows each and 1 350–1 650 afterwards, while the supervisor and
+ * the second bare server, warmed later, were settled from the start (an A/A of bare-twin / bare read
+ * 1.60 over the first half of the rounds and 1.02 over the second). V8 shrinks an idle process's heap
+ * (memory reducer) and ages its unused bytecode; a window right after such a rest measures the rest.
+ */
+const CHURN_PRIME: RunOptions = {
+  connections: CHURN_CONNECTIONS,
+  seconds: envInt('BENCH_HTTP_CHURN_PRIME_SECONDS', 1),
+};
+/** Sessions each process churned before its first window (the report prints the range). */
+const warmedSessions: number[] = [];
+
+/**
+ * Churns every process in turn, 2 s each, until each has had both the warm-up's time and its session
+ * count. In turn, not one process after the other: warmed one after the other, the first processes
+ * waited idle ~50 s through the others' warm-ups and came back to their first windows unsettled (see
+ * CHURN_PRIME); in turn, no process rests longer than the rounds themselves leave it.
+ */
+async function warmUpChurn(instances: readonly Instance[]): Promise<void> {
+  const done = instances.map(() => ({ sessions: 0, seconds: 0 }));
+  const warm = ({ sessions, seconds }: { sessions: number; seconds: number }) =>
+    seconds >= CHURN_WARMUP.seconds && sessions >= CHURN_WARMUP_SESSIONS;
+  while (!done.every(warm)) {
+    progress(`churn warm-up: ${int(Math.min(...done.map((d) => d.sessions)))} sessions per process so far`);
+    for (const [index, { server }] of instances.entries()) {
+      const so = done[index] as { sessions: number; seconds: number };
+      if (warm(so)) continue;
+      const run = await runChurn(server.url, { connections: CHURN_CONNECTIONS, seconds: 2 });
+      if (run.operations === 0) throw new Error(`churn warm-up of ${server.kind}: no session in 2 s`);
+      so.sessions += run.operations;
+      so.seconds += run.seconds;
+    }
+  }
+  warmedSessions.push(...done.map((d) => d.sessions));
+}
 const HEAP_SESSIONS = 1_000;
 const HEAP_WARMUP_SESSIONS = 50;
 const SETUP_CONCURRENCY = 10;
 const CPU_PROF_DIR = process.env.BENCH_HTTP_CPU_PROF;
 const PROCESSES = envInt('BENCH_HTTP_PROCESSES', 2);
+/**
+ * BENCH_HTTP_SIMULTANEOUS=1: the servers of a round are loaded at the same time, each by its own
+ * connections, instead of one after the other. Each server's CPU per operation is then read over
+ * the very seconds its partner's is, under the same background load at every instant; the servers
+ * compete with each other too, but alike. The load generator's CPU per operation is then the whole
+ * generator's over each server's operations (not a per-server figure).
+ */
+const SIMULTANEOUS = process.env.BENCH_HTTP_SIMULTANEOUS === '1';
 /** `supervisor-baseline`: BENCH_HTTP_BASELINE is another checkout's dist/ (built with `npm run build:apps`). */
 function baselineEntry(): string {
   const dist = process.env.BENCH_HTTP_BASELINE;
@@ -179,6 +241,11 @@ const SERVER_ENTRY = fileURLToPath(new URL('./http-server.js', import.meta.url))
 const TOOLS_TARGET = 0.95;
 const CHURN_TARGET = 0.9;
 const CHURN_GOAL = 0.95;
+/**
+ * The A/A pair (bare-twin / bare) must read within this of 1 for the run to tell a churn ratio of
+ * 0.90 from one of 0.85 or 0.95: a run that cannot tell a server from itself gives no verdict to trust.
+ */
+const AA_TOLERANCE = 0.05;
 /** The issue reads each target on the median of at least this many alternating rounds. */
 const MIN_VERDICT_ROUNDS = 5;
 /** At info, a session writes its creation and its end: two lines. */
@@ -189,6 +256,9 @@ const LOGGING_COST_TARGET = 0.95;
 /** Which server each one is compared with, and why. */
 const PARTNERS: readonly { kind: ServerKind; partner: ServerKind }[] = [
   { kind: 'supervisor', partner: 'bare' },
+  // A/A: the same bare server in other processes. Whatever this pair reads apart from 1 is the run's
+  // noise (load, scheduler, per-process JIT luck), the floor under which no other ratio means anything.
+  { kind: 'bare-twin', partner: 'bare' },
   { kind: 'supervisor-fetch', partner: 'bare' },
   // Where the gap is: the library's HTTP path against the SDK's, then what the actor layer adds to it.
   { kind: 'http-layer', partner: 'bare' },
@@ -503,15 +573,16 @@ async function startAll(): Promise<void> {
     }
     running.push({ kind, instances });
   }
-  for (const instance of running.flatMap((entry) => entry.instances)) {
+  const instances = running.flatMap((entry) => entry.instances);
+  for (const instance of instances) {
     const { server } = instance;
     progress(`warm up: ${SERVER_LABELS[server.kind]}`);
     const session = await liveSession(instance);
     if (MEASURED.has('tools')) await runToolsCall(server.url, session, TOOLS_WARMUP);
     const warm = await initializeSession(server.url);
     await deleteSession(server.url, warm);
-    if (MEASURED.has('churn')) await runChurn(server.url, CHURN_WARMUP);
   }
+  if (MEASURED.has('churn')) await warmUpChurn(instances);
 }
 
 async function stopAll(): Promise<void> {
@@ -533,6 +604,18 @@ async function runWindows(
   for (let round = 1; round <= ROUNDS; round += 1) {
     progress(`${label}: round ${round}/${ROUNDS}`);
     loadDuringWindows.push(loadavg()[0] ?? Number.NaN);
+    if (SIMULTANEOUS) {
+      const entries = orderOf(round);
+      const instances = entries.map((entry) => instanceFor(entry, round));
+      if (prepare) await Promise.all(instances.map(prepare));
+      const results = await Promise.all(
+        instances.map((instance) => measured(instance.server, () => run(instance))),
+      );
+      results.forEach((result, index) => {
+        windows.push({ round, kind: (entries[index] as Running).kind, result });
+      });
+      continue;
+    }
     for (const entry of orderOf(round)) {
       const instance = instanceFor(entry, round);
       await prepare?.(instance);
@@ -715,6 +798,27 @@ function verdicts(
       ),
     );
   }
+  if (both('supervisor', 'bare') && churn.length > 0) {
+    // The median alone moves with a run's luck; its interval's low end clears the target only when the
+    // rounds agree. The spec's target is read on the median; this line says whether the run is sure of it.
+    const [low] = medianInterval(pairedCpuRatios(churn, 'supervisor', 'bare'));
+    out.push(
+      atLeast(
+        "supervisor / bare, by server CPU: churn, low end of the median's 95 % interval",
+        low,
+        CHURN_TARGET,
+      ),
+    );
+  }
+  if (both('bare-twin', 'bare') && churn.length > 0) {
+    const pairs = pairedCpuRatios(churn, 'bare-twin', 'bare');
+    const [low, high] = medianInterval(pairs);
+    out.push({
+      target: `A/A noise floor: bare-twin / bare, by server CPU: churn within ${1 - AA_TOLERANCE}–${1 + AA_TOLERANCE}×`,
+      measured: `${median(pairs).toFixed(3)} (95 % ${low.toFixed(2)}–${high.toFixed(2)})`,
+      pass: Math.abs(median(pairs) - 1) <= AA_TOLERANCE,
+    });
+  }
   for (const kind of ['demo', 'demo-minimal'] as const) {
     if (!both(kind, 'bare-demo')) continue;
     const name = kind === 'demo' ? 'demo as `npm start`' : 'demo, every feature off';
@@ -791,7 +895,7 @@ function printReport(
   if (churn.length > 0) {
     print(
       runTable(
-        `(b) churn: initialize → notifications/initialized → DELETE — ${CHURN.connections} connections, ${ROUNDS} rounds × ${CHURN.seconds} s per server over ${PROCESSES} process${PROCESSES === 1 ? '' : 'es'} each, after a ${CHURN_WARMUP.seconds} s warm-up`,
+        `(b) churn: initialize → notifications/initialized → DELETE — ${CHURN.connections} connections, ${ROUNDS} rounds × ${CHURN.seconds} s per server over ${PROCESSES} process${PROCESSES === 1 ? '' : 'es'} each, each right after ${CHURN_PRIME.seconds} s of unmeasured churn of the same process, after a warm-up of ≥ ${CHURN_WARMUP.seconds} s and ≥ ${int(CHURN_WARMUP_SESSIONS)} sessions per process (${int(Math.min(...warmedSessions))}–${int(Math.max(...warmedSessions))})`,
         'session',
         churn,
       ),
@@ -829,6 +933,7 @@ function printReport(
       if (windows.length === 0) continue;
       const pairs = pairedRatios(windows, kind, partner);
       const cpuPairs = pairedCpuRatios(windows, kind, partner);
+      const [low, high] = medianInterval(cpuPairs);
       ratioRows.push([
         `${kind} / ${partner}: ${label}`,
         (medianOf(windows, kind, perSecond) / medianOf(windows, partner, perSecond)).toFixed(3),
@@ -836,6 +941,10 @@ function printReport(
         list(pairs),
         (medianOf(windows, kind, cpu) / medianOf(windows, partner, cpu)).toFixed(3),
         median(cpuPairs).toFixed(3),
+        `${low.toFixed(2)}–${high.toFixed(2)}`,
+        // Drift: the first half of the rounds against the second. Apart by more than the A/A's spread,
+        // a server was still warming up (or the load changed its kind) while the run measured it.
+        `${median(cpuPairs.slice(0, cpuPairs.length >> 1)).toFixed(2)} | ${median(cpuPairs.slice(cpuPairs.length >> 1)).toFixed(2)}`,
         list(cpuPairs),
       ]);
     }
@@ -851,7 +960,7 @@ function printReport(
   }
   print(
     table(
-      'Ratios — throughput: ratio of the medians, median of the per-round pairs (the verdict), each pair; server CPU per operation, own / partner (lower is better); and read as throughput, partner / own CPU per operation, median of the per-round pairs (higher is better, the "by server CPU" verdicts)',
+      'Ratios — throughput: ratio of the medians, median of the per-round pairs (the verdict), each pair; server CPU per operation, own / partner (lower is better); and read as throughput, partner / own CPU per operation, median of the per-round pairs (higher is better, the "by server CPU" verdicts) with its distribution-free 95 % interval and its medians over the first and second half of the rounds',
       [
         'ratio',
         'of medians',
@@ -859,6 +968,8 @@ function printReport(
         'per round',
         'server CPU',
         'by CPU, paired',
+        '95 % of median',
+        'halves',
         'by CPU, per round',
       ],
       ratioRows,
@@ -913,7 +1024,11 @@ async function main(): Promise<void> {
         )
       : [];
     churn = MEASURED.has('churn')
-      ? await runWindows('churn', ({ server }) => runChurn(server.url, CHURN))
+      ? await runWindows(
+          'churn',
+          ({ server }) => runChurn(server.url, CHURN),
+          ({ server }) => runChurn(server.url, CHURN_PRIME),
+        )
       : [];
     for (const { kind, instances } of running) {
       const live = await Promise.all(instances.map(({ server }) => server.sessions()));
