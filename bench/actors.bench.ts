@@ -28,6 +28,7 @@ import {
   FloorPool,
   floorCycles,
   floorHotPairs,
+  floorMachine,
   lifecycleFloorCycles,
 } from './floor-case.js';
 import { runHibernationCase } from './hibernation-case.js';
@@ -115,6 +116,11 @@ interface AtSize {
    */
   readonly hotAlone: Sample;
   readonly rotationAlone: Sample;
+  /**
+   * The floor event (one floor actor, which adds nothing to the heap) beside them: how much an
+   * event of XState's alone grows with the sessions in the heap (a reading aid, not a target).
+   */
+  readonly floorAlone: Sample;
   /** The collector's pauses while hot and rotation ran alone (a reading aid for the growth). */
   readonly aloneGc: AloneGc;
 }
@@ -130,7 +136,7 @@ interface AtSize {
  */
 interface AloneGc {
   readonly pauses: GcPauses;
-  /** Activity events (hot and rotation, warm-up included) the pauses were spread over. */
+  /** Activity events (floor, hot and rotation, warm-up included) the pauses were spread over. */
   readonly events: number;
 }
 
@@ -139,7 +145,15 @@ const perEvent = (s: Sample): number => s.cpuUs / 2;
 
 type ActivitySamples = Pick<
   AtSize,
-  'floorPair' | 'floorRotation' | 'hot' | 'rotation' | 'nested' | 'hotAlone' | 'rotationAlone' | 'aloneGc'
+  | 'floorPair'
+  | 'floorRotation'
+  | 'hot'
+  | 'rotation'
+  | 'nested'
+  | 'hotAlone'
+  | 'rotationAlone'
+  | 'floorAlone'
+  | 'aloneGc'
 >;
 
 /** What the report shows for the activity section when BENCH_ONLY=cycle skipped it. */
@@ -151,6 +165,7 @@ const ACTIVITY_NOT_RUN: ActivitySamples = {
   nested: NOT_RUN,
   hotAlone: NOT_RUN,
   rotationAlone: NOT_RUN,
+  floorAlone: NOT_RUN,
   aloneGc: {
     pauses: {
       longestMs: 0,
@@ -199,9 +214,11 @@ async function measureActivity(
   floorPool.stop();
   progress(`hot and rotation at ${int(size)}, the sessions alone in the heap`);
   collectGarbage();
+  const floorActor = createActor(floorMachine).start();
   const gc = watchGcPauses();
   const alone = await sampleInterleaved(
     {
+      floorAlone: (pairs) => floorHotPairs(floorActor, pairs),
       hotAlone: (pairs) => hotActivityPairs(supervisor, hotId, pairs),
       rotationAlone: (pairs) => {
         activityPairs(supervisor, pool, pairs, cursor.offset);
@@ -210,11 +227,12 @@ async function measureActivity(
     },
     { opsPerBatch: PAIRS_PER_BATCH, batches: ACTIVITY_BATCHES, warmupOps: PAIRS_PER_BATCH / 2 },
   );
+  floorActor.stop();
   // The observer hears of pauses on a later turn of the loop (one setImmediate is not enough).
   await new Promise((resolve) => setTimeout(resolve, 20));
   const aloneGc = {
     pauses: gc.stop(),
-    events: 2 * 2 * (PAIRS_PER_BATCH / 2 + ACTIVITY_BATCHES * PAIRS_PER_BATCH),
+    events: 3 * 2 * (PAIRS_PER_BATCH / 2 + ACTIVITY_BATCHES * PAIRS_PER_BATCH),
   };
   return { ...activity, ...alone, aloneGc };
 }
@@ -337,11 +355,13 @@ function printSizes(rows: readonly AtSize[]): void {
         `${growth((r) => r.floorPair)}, floor rotation ${growth((r) => r.floorRotation)}, hot ${growth((r) => r.hot)}, ` +
         `rotation ${growth((r) => r.rotation)} (a heap twice as full: the floor's own growth is the heap's)\n` +
         `   event cost @${int(last.size)} / @${int(first.size)} (CPU), the sessions alone in the heap (as a server ` +
-        `holds them; what the growth target reads): hot ${growth((r) => r.hotAlone)}, rotation ${growth((r) => r.rotationAlone)}\n` +
+        `holds them; what the growth target reads): hot ${growth((r) => r.hotAlone)}, rotation ${growth((r) => r.rotationAlone)}; ` +
+        `the floor event beside them ${growth((r) => r.floorAlone)} (the heap's share)\n` +
         rows
           .map(
             (r) =>
-              `   @${int(r.size)} sessions alone: hot ${num(perEvent(r.hotAlone))}, rotation ${num(perEvent(r.rotationAlone))} µs CPU; ` +
+              `   @${int(r.size)} sessions alone: floor event ${num(perEvent(r.floorAlone))}, hot ${num(perEvent(r.hotAlone))}, ` +
+              `rotation ${num(perEvent(r.rotationAlone))} µs CPU; ` +
               gcLine(r.aloneGc),
           )
           .join('\n'),
