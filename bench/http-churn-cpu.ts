@@ -18,15 +18,25 @@
  *   node --expose-gc --single-threaded-gc dist/bench/http-churn-cpu.js   # GC on the profiled thread
  *
  * Knobs: BENCH_CHURN_SESSIONS (per batch, 400), BENCH_CHURN_ROUNDS (10), BENCH_CHURN_SERVERS
- * (supervisor,http-layer,bare), BENCH_CHURN_CONCURRENCY (sessions in flight, 10 as bench:http).
+ * (supervisor,http-layer,bare; also demo, demo-minimal and bare-demo: the demo's supervisor with all
+ * its features and `info` logging, with none, and a bare server with the demo's tools),
+ * BENCH_CHURN_CONCURRENCY (sessions in flight, 10 as bench:http).
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { Readable } from 'node:stream';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { createMcpHandler } from '@modelcontextprotocol/server';
+import pino from 'pino';
+import { demoSessionSettings } from '../examples/demo/app.js';
+import { createModernDemoServer } from '../examples/demo/modern-tools.js';
+import { createDemoServer } from '../examples/demo/tools.js';
 import { createSessionSupervisor } from '../src/index.js';
+import { createLiveView } from '../src/live-view/index.js';
+import { createSupervisorMetrics } from '../src/metrics.js';
 import { createBareSdkServer } from './bare-sdk-server.js';
 import { createHttpLayerServer } from './http-layer-server.js';
 import { initializeBody } from './http-load.js';
@@ -154,20 +164,74 @@ async function churn(handler: Handler, sessions: number): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
 }
 
-const supervisor = createSessionSupervisor({
-  createServer: createBenchMcpServer,
-  maxSessions: 1_000_000,
-  idleTimeout: '1h',
-});
-const layer = createHttpLayerServer(createBenchMcpServer);
-const bare = createBareSdkServer(createBenchMcpServer);
-const HANDLERS: Record<string, Handler> = {
-  supervisor: (req, res) => supervisor.handleRequest(req, res),
-  'http-layer': (req, res) => layer.handleRequest(req, res),
-  bare: (req, res) => bare.handleRequest(req, res),
+/** Supervisors built, so that main() can shut them down. */
+const supervisors: { shutdown(): Promise<void> }[] = [];
+const supervised = <T extends { shutdown(): Promise<void> }>(supervisor: T): T => {
+  supervisors.push(supervisor);
+  return supervisor;
+};
+
+/**
+ * The demo's supervisor as `npm start` builds it (examples/demo/app.ts): its sessions, tools and
+ * limits, with every optional feature (era routing, metrics, live view, hibernation) and `info`
+ * logging to /dev/null, or (`minimal`) none of them and no logging. In one process beside
+ * `bare-demo`, the features' price reads without bench:http's cross-process noise.
+ */
+function demoSupervisor(minimal: boolean) {
+  const supervisor = supervised(
+    createSessionSupervisor({
+      ...demoSessionSettings(minimal ? { HIBERNATE_AFTER: 'off' } : {}),
+      ...(minimal ? {} : { modern: createMcpHandler(createModernDemoServer, { legacy: 'reject' }) }),
+      logger: pino({ level: minimal ? 'silent' : 'info' }, pino.destination('/dev/null')),
+    }),
+  );
+  if (!minimal) {
+    createSupervisorMetrics(supervisor);
+    createLiveView(supervisor, { basePath: '/live' });
+  }
+  return supervisor;
+}
+
+/** Built only when asked for, so that a run of some servers carries none of the others' state. */
+const FACTORIES: Record<string, () => Handler> = {
+  supervisor: () => {
+    const supervisor = supervised(
+      createSessionSupervisor({
+        createServer: createBenchMcpServer,
+        maxSessions: 1_000_000,
+        idleTimeout: '1h',
+      }),
+    );
+    return (req, res) => supervisor.handleRequest(req, res);
+  },
+  'http-layer': () => {
+    const layer = createHttpLayerServer(createBenchMcpServer);
+    return (req, res) => layer.handleRequest(req, res);
+  },
+  bare: () => {
+    const bare = createBareSdkServer(createBenchMcpServer);
+    return (req, res) => bare.handleRequest(req, res);
+  },
+  demo: () => {
+    const supervisor = demoSupervisor(false);
+    return (req, res) => supervisor.handleRequest(req, res);
+  },
+  'demo-minimal': () => {
+    const supervisor = demoSupervisor(true);
+    return (req, res) => supervisor.handleRequest(req, res);
+  },
+  'bare-demo': () => {
+    const bare = createBareSdkServer(() =>
+      createDemoServer({ sessionId: randomUUID(), metadata: undefined, logger: undefined }),
+    );
+    return (req, res) => bare.handleRequest(req, res);
+  },
 };
 const kinds = (process.env.BENCH_CHURN_SERVERS ?? 'supervisor,http-layer,bare').split(',');
-for (const kind of kinds) if (!(kind in HANDLERS)) throw new Error(`unknown server ${kind}`);
+for (const kind of kinds) if (!(kind in FACTORIES)) throw new Error(`unknown server ${kind}`);
+const HANDLERS: Record<string, Handler> = Object.fromEntries(
+  kinds.map((kind) => [kind, (FACTORIES[kind] as () => Handler)()]),
+);
 
 interface Batch {
   readonly kind: string;
@@ -293,6 +357,9 @@ async function main(): Promise<void> {
     ['supervisor', 'bare'],
     ['http-layer', 'bare'],
     ['supervisor', 'http-layer'],
+    ['demo', 'bare-demo'],
+    ['demo-minimal', 'bare-demo'],
+    ['demo', 'demo-minimal'],
   ] as const) {
     if (!kinds.includes(own) || !kinds.includes(partner)) continue;
     const a = perSession(own);
@@ -307,7 +374,7 @@ async function main(): Promise<void> {
     writeFileSync(PROFILE, JSON.stringify(profile));
     printGroups(groupByServer(profile, batches));
   }
-  await supervisor.shutdown();
+  await Promise.all(supervisors.map((supervisor) => supervisor.shutdown()));
 }
 
 await main();
