@@ -51,6 +51,7 @@ import {
   type GcPauses,
   heapUsedAfterGc,
   msSince,
+  NO_GC_PAUSES,
   now,
   type Sample,
   sampleInterleaved,
@@ -166,18 +167,7 @@ const ACTIVITY_NOT_RUN: ActivitySamples = {
   hotAlone: NOT_RUN,
   rotationAlone: NOT_RUN,
   floorAlone: NOT_RUN,
-  aloneGc: {
-    pauses: {
-      longestMs: 0,
-      totalMs: 0,
-      count: 0,
-      longestScavengeMs: 0,
-      longestMarkCompactMs: 0,
-      markCompacts: 0,
-      markCompactTotalMs: 0,
-    },
-    events: 0,
-  },
+  aloneGc: { pauses: NO_GC_PAUSES, events: 0 },
 };
 
 /**

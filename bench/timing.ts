@@ -172,6 +172,17 @@ export interface GcPauses {
 /** Bounds the pauses kept for {@link watchGcPauses}'s `pausedWithin` (a 1 000 000 storm takes ~2 600). */
 const KEPT_PAUSES = 100_000;
 
+/** No pause at all: what a watch that saw nothing reports, and a section that did not run. */
+export const NO_GC_PAUSES: GcPauses = Object.freeze({
+  longestMs: 0,
+  totalMs: 0,
+  count: 0,
+  longestScavengeMs: 0,
+  longestMarkCompactMs: 0,
+  markCompacts: 0,
+  markCompactTotalMs: 0,
+});
+
 /**
  * Starts recording GC pauses (PerformanceObserver 'gc'); `stop()` ends it and returns what it saw.
  * `pausedWithin(from, to)` (ms on `performance.now()`'s scale) tells how much of a window, e.g. a
@@ -179,15 +190,7 @@ const KEPT_PAUSES = 100_000;
  */
 export function watchGcPauses(): { stop(): GcPauses; pausedWithin(fromMs: number, toMs: number): number } {
   const spans: number[] = [];
-  const pauses = {
-    longestMs: 0,
-    totalMs: 0,
-    count: 0,
-    longestScavengeMs: 0,
-    longestMarkCompactMs: 0,
-    markCompacts: 0,
-    markCompactTotalMs: 0,
-  };
+  const pauses = { ...NO_GC_PAUSES };
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       pauses.longestMs = Math.max(pauses.longestMs, entry.duration);
