@@ -31,7 +31,10 @@ export const NO_ALLOCATION_SITE_PRETENURING = '--no-allocation-site-pretenuring'
  */
 export type PretenuringOutcome = 'turned-off' | 'unavailable';
 
-/** `node:v8` where the runtime has it: looked up, not imported, so a runtime without it gets `'unavailable'`, not a failed import. */
+/**
+ * `node:v8` where the runtime has it: looked up, not imported, so a runtime without it gets
+ * `'unavailable'`, not a failed import.
+ */
 function nodeV8(): V8FlagSetter | undefined {
   const loader = (
     globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
