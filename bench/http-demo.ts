@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mainThreadCpu, processCpu } from './proc-cpu.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** What the demo reads from its environment besides PORT and HOST (examples/demo/app.ts). */
@@ -24,8 +25,6 @@ const DEMO_SETTINGS = [
   'METRICS',
   'LIVE_VIEW',
 ] as const;
-/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
-const TICKS_PER_SECOND = 100;
 
 /** `node <args>` of the `start` script; anything else is refused rather than approximated. */
 export function startCommand(): readonly string[] {
@@ -106,12 +105,8 @@ export class DemoProcess {
   }
 
   /** Server CPU time so far (user and system), µs, at /proc's 10 ms resolution. */
-  cpu(): { user: number; system: number } {
-    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const micros = (ticks: number) => (ticks / TICKS_PER_SECOND) * 1e6;
-    return { user: micros(Number(fields[11])), system: micros(Number(fields[12])) };
+  cpu(): { user: number; system: number; mainThread: number | undefined } {
+    return { ...processCpu(this.child.pid as number), mainThread: mainThreadCpu(this.child.pid) };
   }
 
   /** Lines the demo has logged so far. */

@@ -1,4 +1,5 @@
 /** What the end-to-end benchmark's parent and its server child processes say to each other. */
+import type { GcReading } from './http-gc-meter.js';
 
 /** Servers forked from bench/http-server.ts (the demo runs as `npm start` runs it, without IPC). */
 export const CHILD_KINDS = [
@@ -65,8 +66,11 @@ export type ChildMessage =
   | { type: 'ready'; port: number }
   /** Heap in use after a full collection, and live sessions as the server counts them. */
   | { type: 'heap'; heapUsed: number; sessions: number }
-  /** `process.cpuUsage()` of the server process, µs. */
-  | { type: 'cpu'; user: number; system: number };
+  /**
+   * `process.cpuUsage()` of the server process, µs, with what its heap allocated and its collector
+   * did so far (bench/http-gc-meter.ts; absent from a build that predates it).
+   */
+  | ({ type: 'cpu'; user: number; system: number } & Partial<GcReading>);
 
 export const isServerKind = (value: unknown): value is ServerKind =>
   (SERVER_KINDS as readonly unknown[]).includes(value);

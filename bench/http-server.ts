@@ -12,6 +12,7 @@ import { demoSessionSettings } from '../examples/demo/app.js';
 import { createDemoServer } from '../examples/demo/tools.js';
 import { createSessionSupervisor } from '../src/index.js';
 import { createBareSdkServer } from './bare-sdk-server.js';
+import { GcMeter } from './http-gc-meter.js';
 import {
   type ChildKind,
   type ChildMessage,
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
   if (!isChildKind(kind)) throw new Error(`unknown server kind: ${String(kind)}`);
   if (!process.send) throw new Error('run by bench/http.bench.ts (needs an IPC channel)');
   const { server, sessions } = await start(kind);
+  const gc = new GcMeter();
   const stop = (): void => {
     server.closeAllConnections();
     server.close();
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
         break;
       case 'cpu': {
         const { user, system } = process.cpuUsage();
-        send({ type: 'cpu', user, system });
+        send({ type: 'cpu', user, system, ...gc.read() });
         break;
       }
       case 'stop':
