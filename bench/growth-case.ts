@@ -246,6 +246,11 @@ export function printGrowth(g: GrowthReadings): void {
   );
   const line = (name: string, s: Spread): string =>
     `${name} median ${ratio(s.median)} (range ${ratio(s.low)}–${ratio(s.high)})`;
+  // The same children also read the per-event ratios to the floor event timed beside the sessions
+  // (one floor actor in their heap): the ratio targets across processes, a reading aid beside the
+  // main run's single-process verdicts.
+  const over = (pick: (r: GrowthChildReport) => readonly number[], index: number): Spread =>
+    spreadOf(g.reports.map((r) => (pick(r)[index] ?? Number.NaN) / (r.floor[index] ?? Number.NaN)));
   print(
     `   @${int(g.last)} / @${int(g.first)}: ${line('hot', g.hot)}, ${line('rotation', g.rotation)}; ` +
       `${line('the floor event', g.floor)} (the heap's share).\n` +
@@ -258,6 +263,21 @@ export function printGrowth(g: GrowthReadings): void {
         )
         .join('\n') +
       '\n' +
+      `   Per event against the floor event beside them, across the processes: @${int(g.first)} ` +
+      `${line(
+        'hot',
+        over((r) => r.hot, 0),
+      )}, ${line(
+        'rotation',
+        over((r) => r.rotation, 0),
+      )}; @${int(g.last)} ` +
+      `${line(
+        'hot',
+        over((r) => r.hot, 1),
+      )}, ${line(
+        'rotation',
+        over((r) => r.rotation, 1),
+      )}.\n` +
       '   Each process warms up, fills to the smaller size, times floor, hot and rotation in alternating\n' +
       "   batches, then fills to the larger size and times them again: both under that process's own V8\n" +
       '   pretenuring decisions, which differ from process to process. The growth verdict reads the medians.',
