@@ -20,7 +20,14 @@
  * Knobs: BENCH_CHURN_SESSIONS (per batch, 400), BENCH_CHURN_ROUNDS (10), BENCH_CHURN_SERVERS
  * (supervisor,http-layer,bare; also demo, demo-minimal and bare-demo: the demo's supervisor with all
  * its features and `info` logging, with none, and a bare server with the demo's tools),
- * BENCH_CHURN_CONCURRENCY (sessions in flight, 10 as bench:http).
+ * BENCH_CHURN_CONCURRENCY (sessions in flight, 10 as bench:http), BENCH_CHURN_HEAP_PROF=<file> (a
+ * sampling heap profile of the measured rounds that keeps what the collector freed, i.e. where the
+ * bytes allocated per session come from; run one server at a time for it, samples carry no time).
+ *
+ * Besides CPU per session, each server's batches print their main thread's part and the JS heap they
+ * allocated per session. Read the main thread: the process's helper threads (V8's sweeping and
+ * marking after each batch's forced collection, compilers) spent ~900 µs per session alike for every
+ * server in one run, which pulls every all-threads ratio toward 1.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -38,9 +45,11 @@ import { createSessionSupervisor } from '../src/index.js';
 import { createLiveView } from '../src/live-view/index.js';
 import { createSupervisorMetrics } from '../src/metrics.js';
 import { createBareSdkServer } from './bare-sdk-server.js';
+import { GcMeter } from './http-gc-meter.js';
 import { createHttpLayerServer } from './http-layer-server.js';
 import { initializeBody } from './http-load.js';
 import { createBenchMcpServer } from './http-tools.js';
+import { mainThreadCpu } from './proc-cpu.js';
 import { collectGarbage, median } from './timing.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -56,6 +65,7 @@ const ROUNDS = envInt('BENCH_CHURN_ROUNDS', 10);
 const CONCURRENCY = envInt('BENCH_CHURN_CONCURRENCY', 10);
 const WARMUP_SESSIONS = 3_000;
 const PROFILE = process.env.BENCH_CHURN_CPU_PROF;
+const HEAP_PROFILE = process.env.BENCH_CHURN_HEAP_PROF;
 const ACCEPT = 'application/json, text/event-stream';
 const INITIALIZE = Buffer.from(initializeBody(1));
 const INITIALIZED = Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
@@ -239,22 +249,37 @@ interface Batch {
   readonly start: number;
   readonly end: number;
   readonly cpuUs: number;
+  /** The main thread's part of `cpuUs` (NaN off Linux); the rest is V8's helper threads' (GC, compilers). */
+  readonly mainThreadUs: number;
+  /** JS heap bytes allocated during the batch (bench/http-gc-meter.ts). */
+  readonly allocatedBytes: number;
 }
 
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 async function measure(): Promise<Batch[]> {
   const batches: Batch[] = [];
+  const meter = new GcMeter();
+  const mainThread = () => mainThreadCpu(process.pid) ?? Number.NaN;
   for (let round = 0; round < ROUNDS; round++) {
     // Alternating order, so neither server always runs right after a collection the other caused.
     for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {
       collectGarbage();
       const handler = HANDLERS[kind] as Handler;
       const start = monotonicUs();
+      const allocatedBefore = meter.read().allocatedBytes;
+      const mainBefore = mainThread();
       const before = process.cpuUsage();
       await churn(handler, SESSIONS);
       const { user, system } = process.cpuUsage(before);
-      batches.push({ kind, start, end: monotonicUs(), cpuUs: user + system });
+      batches.push({
+        kind,
+        start,
+        end: monotonicUs(),
+        cpuUs: user + system,
+        mainThreadUs: mainThread() - mainBefore,
+        allocatedBytes: meter.read().allocatedBytes - allocatedBefore,
+      });
     }
   }
   return batches;
@@ -333,12 +358,21 @@ function printGroups(groups: Map<string, Map<string, number>>): void {
 
 async function main(): Promise<void> {
   for (const kind of kinds) await churn(HANDLERS[kind] as Handler, WARMUP_SESSIONS);
-  const inspector = PROFILE ? new Session() : undefined;
-  if (inspector) {
-    inspector.connect();
+  const inspector = PROFILE || HEAP_PROFILE ? new Session() : undefined;
+  inspector?.connect();
+  if (inspector && PROFILE) {
     await inspector.post('Profiler.enable');
     await inspector.post('Profiler.setSamplingInterval', { interval: 100 });
     await inspector.post('Profiler.start');
+  }
+  if (inspector && HEAP_PROFILE) {
+    await inspector.post('HeapProfiler.enable');
+    // Both flags keep the samples of objects the collector freed: allocation, not what stays.
+    await inspector.post('HeapProfiler.startSampling', {
+      samplingInterval: 1024,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    } as never);
   }
   const batches = await measure();
   console.log(
@@ -351,6 +385,19 @@ async function main(): Promise<void> {
     const values = perSession(kind);
     console.log(
       `${kind.padEnd(12)} median ${median(values).toFixed(1).padStart(8)}   rounds ${values.map((v) => v.toFixed(0)).join(' ')}`,
+    );
+  }
+  // The client's work (in-memory requests and responses) is in every figure above, alike for all.
+  console.log(
+    '\nper session, medians: main thread µs, helper threads µs (GC, compilers), JS heap allocated KB',
+  );
+  for (const kind of kinds) {
+    const own = batches.filter((batch) => batch.kind === kind);
+    const main = median(own.map((batch) => batch.mainThreadUs / SESSIONS));
+    const helpers = median(own.map((batch) => (batch.cpuUs - batch.mainThreadUs) / SESSIONS));
+    const allocated = median(own.map((batch) => batch.allocatedBytes / SESSIONS / 1024));
+    console.log(
+      `${kind.padEnd(12)} ${main.toFixed(0).padStart(8)} ${helpers.toFixed(0).padStart(8)} ${allocated.toFixed(1).padStart(8)}`,
     );
   }
   for (const [own, partner] of [
@@ -368,6 +415,10 @@ async function main(): Promise<void> {
     console.log(
       `${partner} / ${own} CPU per session (read as throughput, higher is better): paired median ${paired.toFixed(3)}`,
     );
+  }
+  if (inspector && HEAP_PROFILE) {
+    const { profile } = await inspector.post('HeapProfiler.stopSampling');
+    writeFileSync(HEAP_PROFILE, JSON.stringify(profile));
   }
   if (inspector && PROFILE) {
     const { profile } = (await inspector.post('Profiler.stop')) as unknown as { profile: CpuProfile };
