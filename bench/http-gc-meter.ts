@@ -4,10 +4,11 @@
  * scavenges, and the collector's pauses on the main thread, all cumulative since the meter started.
  *
  * Why: a server's CPU per churned session moves by up to 2× between windows on a shared machine,
- * while the bytes it allocates per session hold to ±0.5 % (bare SDK 247 KB, supervisor 306 KB in
- * one run), and on this workload every scavenge copies the ~2 MB that survive it whatever the server
- * is, so each KB allocated per session costs a share of that copying (~0.6 µs per KB at the time
- * of writing). The allocation figure tells which server makes the collector work, in any load.
+ * while the bytes it allocates per session hold to ±0.5 % across a run's windows (bare SDK 247 KB,
+ * supervisor 306 KB at load ~2; ~10 % more for both at load ~4.5, where windows starve), and on this
+ * workload every scavenge copies the ~2 MB that survive it whatever the server is, so each KB
+ * allocated per session costs a share of that copying (~0.6 µs per KB at the time of writing). The
+ * allocation figure tells which server makes the collector work.
  *
  * How: `v8.GCProfiler` reports each collection with heap statistics before and after it; the heap
  * grown between one collection's end and the next one's start is what was allocated, and the old

@@ -55,8 +55,9 @@
  * The collector table splits it again: the main thread against V8's helper threads (parallel
  * scavenges, concurrent marking; a `--cpu-prof` profile does not see them), the main thread's GC
  * pauses, and the JS heap allocated and promoted per operation (bench/http-gc-meter.ts): the
- * allocation holds to ±1 % at any load, and every scavenge copies what survives it, so allocated
- * KB per session says which server makes the collector work (bare 247 KB, supervisor 306 KB).
+ * allocation holds to ±1 % from window to window of a run, and every scavenge copies what survives
+ * it, so allocated KB per session says which server makes the collector work (bare 247 KB,
+ * supervisor 306 KB at load ~2; both ~10 % more in a run at load ~4.5, where windows starve).
  *
  * Why more than one process per server: a process keeps the code V8 optimised for it, so one
  * process can run a few percent faster or slower than another of the same server for its whole
@@ -729,8 +730,9 @@ function runTable(title: string, unit: string, windows: readonly WindowResult[])
       medianOf(windows, kind, (m) => m.clientCoreShare).toFixed(2),
     ]),
   );
-  // What the collector costs each server: allocation per operation holds to ±1 % whatever the load,
-  // and every scavenge copies what survives it, so allocated KB/op says who makes the collector work.
+  // What the collector costs each server: allocation per operation holds to ±1 % across a run's
+  // windows, and every scavenge copies what survives it, so allocated KB/op says who makes the
+  // collector work.
   const collector = table(
     `   the collector (medians): the server's CPU on its main thread and on helper threads (V8's parallel GC, concurrent marking, compilers), main-thread GC pauses, JS heap allocated and promoted per ${unit}`,
     [
