@@ -192,7 +192,11 @@ function demoSupervisor(minimal: boolean) {
     createSessionSupervisor({
       ...demoSessionSettings(minimal ? { HIBERNATE_AFTER: 'off' } : {}),
       ...(minimal ? {} : { modern: createMcpHandler(createModernDemoServer, { legacy: 'reject' }) }),
-      logger: pino({ level: minimal ? 'silent' : 'info' }, pino.destination('/dev/null')),
+      // Written as the demo writes its stdout when it is not a terminal (examples/demo/app.ts).
+      logger: pino(
+        { level: minimal ? 'silent' : 'info' },
+        pino.destination({ dest: '/dev/null', sync: true }),
+      ),
     }),
   );
   if (!minimal) {
