@@ -29,11 +29,15 @@ describe('GcMeter: JS heap allocation and collections of a process, cumulative',
     expect(after.gcPauseUs).toBeGreaterThan(before.gcPauseUs);
   });
 
-  it('reads nothing new when nothing was allocated in between', () => {
+  it('reads next to nothing new when nothing was allocated in between', () => {
     const meter = new GcMeter();
     churnArrays(8);
     const first = meter.read();
     const second = meter.read();
-    expect(second.allocatedBytes - first.allocatedBytes).toBeLessThan(64 * 1024);
+    // Not zero: V8's heap accounting moves by up to a few hundred KB with concurrent sweeping and the
+    // profiler's own result (157 KB once, in the full suite). Next to a churn window's hundreds of MB,
+    // and to the 8 MB just allocated, that is nothing.
+    expect(second.allocatedBytes - first.allocatedBytes).toBeLessThan(1024 * 1024);
+    expect(first.allocatedBytes).toBeGreaterThan(7 * 1024 * 1024);
   });
 });
