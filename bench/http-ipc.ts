@@ -11,6 +11,8 @@ export const CHILD_KINDS = [
   'supervisor-demo',
   'http-layer',
   'supervisor-baseline',
+  'supervisor-pretenuring-off',
+  'bare-pretenuring-off',
 ] as const;
 export type ChildKind = (typeof CHILD_KINDS)[number];
 
@@ -47,6 +49,8 @@ export const SERVER_LABELS: Readonly<Record<ServerKind, string>> = {
   'supervisor-fetch': 'supervisor fetch (@hono/node-server)',
   'http-layer': "the supervisor's HTTP layer alone (no actors)",
   'supervisor-baseline': 'supervisor of another build (BENCH_HTTP_BASELINE), for A/B',
+  'supervisor-pretenuring-off': "supervisor with v8Pretenuring: 'off' (V8's allocation-site pretenuring off)",
+  'bare-pretenuring-off': "bare SDK in a process with V8's allocation-site pretenuring off",
   'bare-demo': "bare SDK serving the demo's tools",
   'supervisor-demo': "supervisor handleRequest with the demo-minimal's tools and settings",
   demo: 'demo as `npm start` runs it (LOG_LEVEL default)',

@@ -11,6 +11,7 @@ import pino from 'pino';
 import { demoSessionSettings } from '../examples/demo/app.js';
 import { createDemoServer } from '../examples/demo/tools.js';
 import { createSessionSupervisor } from '../src/index.js';
+import { turnOffAllocationSitePretenuring } from '../src/pretenuring.js';
 import { createBareSdkServer } from './bare-sdk-server.js';
 import { GcMeter } from './http-gc-meter.js';
 import {
@@ -43,7 +44,12 @@ const createDemoToolsServer = () =>
   createDemoServer({ sessionId: randomUUID(), metadata: undefined, logger: undefined });
 
 async function start(kind: ChildKind): Promise<Started> {
-  if (kind === 'bare' || kind === 'bare-twin' || kind === 'bare-demo') {
+  if (kind === 'bare-pretenuring-off') {
+    // What a supervisor with v8Pretenuring: 'off' does to its process, done to a bare one: how much
+    // of that setting's gain any SDK server would get from the flag alone.
+    turnOffAllocationSitePretenuring();
+  }
+  if (kind === 'bare' || kind === 'bare-twin' || kind === 'bare-demo' || kind === 'bare-pretenuring-off') {
     const bare = createBareSdkServer(kind === 'bare-demo' ? createDemoToolsServer : createBenchMcpServer);
     const server = http.createServer((req, res) => {
       void bare.handleRequest(req, res);
@@ -77,8 +83,9 @@ async function start(kind: ChildKind): Promise<Started> {
     createServer: createBenchMcpServer,
     maxSessions: 1_000_000,
     idleTimeout: '1h',
+    ...(kind === 'supervisor-pretenuring-off' ? { v8Pretenuring: 'off' as const } : {}),
   });
-  if (kind === 'supervisor' || kind === 'supervisor-baseline') {
+  if (kind === 'supervisor' || kind === 'supervisor-baseline' || kind === 'supervisor-pretenuring-off') {
     const server = http.createServer((req, res) => {
       void supervisor.handleRequest(req, res);
     });

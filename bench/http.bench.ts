@@ -17,6 +17,10 @@
  *   A/A pair: what the run reads for no difference at all, printed with every other ratio and, for
  *   churn, checked (npm run bench:http:churn, bench/http-churn.bench.ts, measures it by default).
  * - `supervisor-fetch` (on request): the supervisor's `fetch` served by @hono/node-server.
+ * - `supervisor-pretenuring-off` and `bare-pretenuring-off` (on request): each in a process with V8's
+ *   allocation-site pretenuring off (`v8Pretenuring: 'off'`, the default only with `hibernateAfter`),
+ *   against `supervisor` and `bare`: `BENCH_HTTP_WORKLOADS=churn BENCH_HTTP_SERVERS=bare,supervisor,
+ *   supervisor-pretenuring-off,bare-pretenuring-off npm run bench:http`.
  * - `http-layer` (on request): the supervisor's own HTTP layer over a Map of sessions with no actor
  *   layer (bench/http-layer-server.ts). supervisor / http-layer is the actor layer's price end to end,
  *   http-layer / bare what the library's HTTP path saves against the SDK's, both from the same run:
@@ -273,6 +277,13 @@ const PARTNERS: readonly { kind: ServerKind; partner: ServerKind }[] = [
   { kind: 'supervisor', partner: 'http-layer' },
   // A/B of a change: this build's supervisor against another build's, same run, same load.
   { kind: 'supervisor', partner: 'supervisor-baseline' },
+  // V8's allocation-site pretenuring under churn: the SDK's per-session objects (ajv, zod) and
+  // xstate's get tenured, dead old objects keep young ones alive through scavenges, ~40 KB a session
+  // is promoted. What turning it off gives the supervisor, and what it would give a bare server.
+  { kind: 'supervisor-pretenuring-off', partner: 'bare' },
+  { kind: 'supervisor-pretenuring-off', partner: 'supervisor' },
+  { kind: 'bare-pretenuring-off', partner: 'bare' },
+  { kind: 'supervisor-pretenuring-off', partner: 'bare-pretenuring-off' },
   { kind: 'demo', partner: 'bare-demo' },
   { kind: 'demo-silent', partner: 'bare-demo' },
   { kind: 'demo-minimal', partner: 'bare-demo' },
