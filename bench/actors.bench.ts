@@ -21,6 +21,8 @@
  * cycles, the storm and hibernation; `BENCH_ONLY=cycle` only the cycles (floor, lifecycle floor,
  * open+ready+init+close) and the heap per session; `BENCH_SIZES=1000,50000` picks the live sizes (default all four).
  * Both are for iterating on one section: the full run measures what it always did.
+ * `BENCH_V8_PRETENURING=keep` runs the supervisors (and so the whole process, floor included) with
+ * V8's allocation-site pretenuring kept on, as node has it, instead of the supervisor's default `'off'`.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { createActor } from 'xstate';
@@ -47,6 +49,7 @@ import {
   activityPairs,
   admitInitializeDispose,
   assertIdle,
+  BENCH_V8_PRETENURING,
   benchSupervisor,
   fillIdle,
   hotActivityPairs,
@@ -475,6 +478,10 @@ async function main(): Promise<void> {
   const started = now();
   print(`# Actor-layer benchmark — node ${process.version}, ${process.arch}, compiled JavaScript`);
   print(loadLine('at start'));
+  print(
+    `V8 allocation-site pretenuring: ${BENCH_V8_PRETENURING === 'keep' ? 'kept on (BENCH_V8_PRETENURING=keep)' : "off, the supervisor's default"}; ` +
+      'process-wide: the floor beside the sessions runs under it too',
+  );
   progress('warming up');
   await warmUpSupervisor();
   const rows = await measureAtSizes();

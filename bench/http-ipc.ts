@@ -11,7 +11,7 @@ export const CHILD_KINDS = [
   'supervisor-demo',
   'http-layer',
   'supervisor-baseline',
-  'supervisor-pretenuring-off',
+  'supervisor-pretenuring-keep',
   'bare-pretenuring-off',
 ] as const;
 export type ChildKind = (typeof CHILD_KINDS)[number];
@@ -49,7 +49,8 @@ export const SERVER_LABELS: Readonly<Record<ServerKind, string>> = {
   'supervisor-fetch': 'supervisor fetch (@hono/node-server)',
   'http-layer': "the supervisor's HTTP layer alone (no actors)",
   'supervisor-baseline': 'supervisor of another build (BENCH_HTTP_BASELINE), for A/B',
-  'supervisor-pretenuring-off': "supervisor with v8Pretenuring: 'off' (V8's allocation-site pretenuring off)",
+  'supervisor-pretenuring-keep':
+    "supervisor with v8Pretenuring: 'keep' (V8's allocation-site pretenuring left on, as node has it)",
   'bare-pretenuring-off': "bare SDK in a process with V8's allocation-site pretenuring off",
   'bare-demo': "bare SDK serving the demo's tools",
   'supervisor-demo': "supervisor handleRequest with the demo-minimal's tools and settings",

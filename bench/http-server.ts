@@ -83,9 +83,9 @@ async function start(kind: ChildKind): Promise<Started> {
     createServer: createBenchMcpServer,
     maxSessions: 1_000_000,
     idleTimeout: '1h',
-    ...(kind === 'supervisor-pretenuring-off' ? { v8Pretenuring: 'off' as const } : {}),
+    ...(kind === 'supervisor-pretenuring-keep' ? { v8Pretenuring: 'keep' as const } : {}),
   });
-  if (kind === 'supervisor' || kind === 'supervisor-baseline' || kind === 'supervisor-pretenuring-off') {
+  if (kind === 'supervisor' || kind === 'supervisor-baseline' || kind === 'supervisor-pretenuring-keep') {
     const server = http.createServer((req, res) => {
       void supervisor.handleRequest(req, res);
     });

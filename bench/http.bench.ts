@@ -17,10 +17,12 @@
  *   A/A pair: what the run reads for no difference at all, printed with every other ratio and, for
  *   churn, checked (npm run bench:http:churn, bench/http-churn.bench.ts, measures it by default).
  * - `supervisor-fetch` (on request): the supervisor's `fetch` served by @hono/node-server.
- * - `supervisor-pretenuring-off` and `bare-pretenuring-off` (on request): each in a process with V8's
- *   allocation-site pretenuring off (`v8Pretenuring: 'off'`, the default only with `hibernateAfter`),
- *   against `supervisor` and `bare`: `BENCH_HTTP_WORKLOADS=churn BENCH_HTTP_SERVERS=bare,supervisor,
- *   supervisor-pretenuring-off,bare-pretenuring-off npm run bench:http`.
+ * - `bare-pretenuring-off`: the bare server in a process with V8's allocation-site pretenuring off,
+ *   as a supervisor's process has it by default (`v8Pretenuring: 'off'`): supervisor / it is the
+ *   library's price with the flag on both sides, it / bare what the flag alone gives an SDK server.
+ * - `supervisor-pretenuring-keep` (on request): the supervisor with `v8Pretenuring: 'keep'` (node's
+ *   pretenuring left on): `BENCH_HTTP_WORKLOADS=churn BENCH_HTTP_SERVERS=bare,supervisor,
+ *   supervisor-pretenuring-keep,bare-pretenuring-off npm run bench:http`.
  * - `http-layer` (on request): the supervisor's own HTTP layer over a Map of sessions with no actor
  *   layer (bench/http-layer-server.ts). supervisor / http-layer is the actor layer's price end to end,
  *   http-layer / bare what the library's HTTP path saves against the SDK's, both from the same run:
@@ -118,6 +120,7 @@ function envInt(name: string, fallback: number): number {
 const DEFAULT_SERVERS: readonly ServerKind[] = [
   'bare',
   'supervisor',
+  'bare-pretenuring-off',
   'bare-demo',
   'demo',
   'demo-silent',
@@ -280,10 +283,12 @@ const PARTNERS: readonly { kind: ServerKind; partner: ServerKind }[] = [
   // V8's allocation-site pretenuring under churn: the SDK's per-session objects (ajv, zod) and
   // xstate's get tenured, dead old objects keep young ones alive through scavenges, ~40 KB a session
   // is promoted. What turning it off gives the supervisor, and what it would give a bare server.
-  { kind: 'supervisor-pretenuring-off', partner: 'bare' },
-  { kind: 'supervisor-pretenuring-off', partner: 'supervisor' },
+  // The supervisor turns it off for its process by default: its price with the flag on both sides,
+  // what the flag alone gives a bare server, and the supervisor with node's pretenuring kept.
+  { kind: 'supervisor', partner: 'bare-pretenuring-off' },
   { kind: 'bare-pretenuring-off', partner: 'bare' },
-  { kind: 'supervisor-pretenuring-off', partner: 'bare-pretenuring-off' },
+  { kind: 'supervisor-pretenuring-keep', partner: 'bare' },
+  { kind: 'supervisor', partner: 'supervisor-pretenuring-keep' },
   { kind: 'demo', partner: 'bare-demo' },
   { kind: 'demo-silent', partner: 'bare-demo' },
   { kind: 'demo-minimal', partner: 'bare-demo' },
@@ -854,6 +859,22 @@ function verdicts(
       atLeast(
         'supervisor / bare: churn, the lower of both readings',
         Math.min(churnRatio, churnByCpu),
+        CHURN_TARGET,
+      ),
+    );
+  }
+  if (both('supervisor', 'bare-pretenuring-off')) {
+    // The supervisor turns V8's pretenuring off for its process, which makes any SDK server cheaper:
+    // the same targets against a bare server given the same flag say what the library itself costs.
+    out.push(
+      atLeast(
+        'supervisor / bare-pretenuring-off (the flag on both sides), by server CPU: tools/call',
+        byCpu(tools, 'supervisor', 'bare-pretenuring-off'),
+        TOOLS_TARGET,
+      ),
+      atLeast(
+        'supervisor / bare-pretenuring-off (the flag on both sides), by server CPU: churn',
+        byCpu(churn, 'supervisor', 'bare-pretenuring-off'),
         CHURN_TARGET,
       ),
     );

@@ -26,8 +26,24 @@ export class LivePool {
 }
 
 /** A supervisor sized for the bench: no cap in the way, and an idle timeout no case outlives. */
+/**
+ * `BENCH_V8_PRETENURING=keep` (or `off`): the supervisors' `v8Pretenuring`; unset, their default
+ * (`'off'`). The flag is process-wide, so it holds for the floor measured beside them too.
+ */
+export const BENCH_V8_PRETENURING = ((): 'off' | 'keep' | undefined => {
+  const value = process.env.BENCH_V8_PRETENURING;
+  if (value === undefined || value === '') return undefined;
+  if (value !== 'off' && value !== 'keep') throw new Error('BENCH_V8_PRETENURING must be off or keep');
+  return value;
+})();
+
 export function benchSupervisor(options: SessionSupervisorOptions<unknown> = {}): Supervisor {
-  return createSessionSupervisor({ maxSessions: 1_000_000, idleTimeout: '1h', ...options });
+  return createSessionSupervisor({
+    maxSessions: 1_000_000,
+    idleTimeout: '1h',
+    ...(BENCH_V8_PRETENURING ? { v8Pretenuring: BENCH_V8_PRETENURING } : {}),
+    ...options,
+  });
 }
 
 /** Opens sessions until `target` are live and idle, the way the HTTP layer does: open, ready, initialized. */

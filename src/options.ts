@@ -32,10 +32,12 @@ export interface SupervisorCoreOptions {
    */
   hibernateAfter?: Duration;
   /**
-   * V8's allocation-site pretenuring, a process-wide heuristic that makes an expiry storm of many
-   * hibernated sessions stall the event loop on mark-compacts (see `turnOffAllocationSitePretenuring`).
-   * `'off'` turns it off for the whole process when the supervisor is created; `'keep'` leaves
-   * node's flags as they are. Default: `'off'` with `hibernateAfter`, else `'keep'`.
+   * V8's allocation-site pretenuring, a process-wide heuristic that tenures the objects every
+   * session's transitions and every SDK server allocate, so that they die in the old generation:
+   * churning sessions then promote ~40 KB each through the collector, and an expiry storm of many
+   * hibernated sessions stalls the event loop on mark-compacts (see `turnOffAllocationSitePretenuring`).
+   * `'off'` turns it off for the whole process when the supervisor is created (logged at info);
+   * `'keep'` leaves node's flags as they are. Default: `'off'`.
    */
   v8Pretenuring?: 'off' | 'keep';
   /** Time source for timers and timestamps. Default: wall clock with unref'd timers. */
@@ -138,7 +140,7 @@ export function resolveCoreOptions(options: SupervisorCoreOptions): ResolvedCore
   ) {
     throw invalid('maxSessionsPerPrincipal', maxSessionsPerPrincipal, 'a whole number ≥ 1');
   }
-  const v8Pretenuring = options.v8Pretenuring ?? (options.hibernateAfter === undefined ? 'keep' : 'off');
+  const v8Pretenuring = options.v8Pretenuring ?? 'off';
   if (v8Pretenuring !== 'off' && v8Pretenuring !== 'keep') {
     throw invalid('v8Pretenuring', v8Pretenuring, "'off' or 'keep'");
   }

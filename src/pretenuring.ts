@@ -1,15 +1,19 @@
 /**
- * V8's allocation-site pretenuring, and turning it off for a process that hibernates sessions.
+ * V8's allocation-site pretenuring, and turning it off for a process that serves sessions.
  *
  * V8 watches each object literal's allocation site; when the objects it made were found alive at a
  * scavenge, it marks the site "tenure" and from then on allocates its objects straight in the old
  * generation, where only a mark-compact frees them. XState's transitions allocate a snapshot, a
- * context and an object per action at such sites, and V8 tenures them (it found them alive at
- * every scavenge in our traces, even in a loop that keeps nothing). An expiry storm of 1 000 000
- * hibernated sessions then leaves ~3.5 KB of old-space garbage per session: 3–4 mark-compacts over
- * a 0.6 GB heap, each a 45–110 ms stall of the event loop. With the heuristic off, the same storm
- * takes no mark-compact; its longest stall was 20–23 ms on node 20, 31 and 39 ms on node 24 and 22
- * (see README, "Where performance stands").
+ * context and an object per action at such sites, the SDK's per-session servers allocate their
+ * schemas and validators at others, and V8 tenures them (it found them alive at every scavenge in
+ * our traces, even in a loop that keeps nothing). What it costs:
+ * - churn: objects that die old keep young ones alive through scavenges, so each initialize →
+ *   DELETE session promoted ~40 KB (~22 KB with the heuristic off), and the server spent ~12 %
+ *   more CPU per session (12 of 12 paired rounds);
+ * - an expiry storm of 1 000 000 hibernated sessions left ~3.5 KB of old-space garbage per session:
+ *   3–4 mark-compacts over a 0.6 GB heap, each a 45–110 ms stall of the event loop. With the
+ *   heuristic off the same storm takes no mark-compact; its longest stall was 20–23 ms on node 20,
+ *   31 and 39 ms on node 24 and 22 (see README, "Where performance stands").
  *
  * The setting is process-wide, and V8 keeps the decisions it made before: turning it off works
  * for sites not yet decided, so the earlier the better (the supervisor does it when it is created,
@@ -45,7 +49,7 @@ function nodeV8(): V8FlagSetter | undefined {
 
 /**
  * Turns V8's allocation-site pretenuring off for this process, from now on. Idempotent. What a
- * supervisor with `hibernateAfter` does when it is created, unless `v8Pretenuring: 'keep'`.
+ * supervisor does when it is created, unless `v8Pretenuring: 'keep'`.
  *
  * @example
  * ```ts
