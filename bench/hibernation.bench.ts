@@ -2,7 +2,7 @@
  * `npm run bench:hibernation`: the hibernation figures alone (also section 3 of `npm run bench`).
  * HIBERNATION_SESSIONS sets how many hibernated sessions the storm uses (default 100 000). The
  * storm runs in processes of its own, each started as node starts by default: with the supervisor's
- * defaults (the verdict; with `hibernateAfter` it turns V8's allocation-site pretenuring off), then
+ * defaults (the verdict; a supervisor turns V8's allocation-site pretenuring off by default), then
  * with `v8Pretenuring: 'keep'` beside it.
  */
 

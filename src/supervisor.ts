@@ -73,7 +73,7 @@ export class SessionSupervisor<TServer = unknown> {
     this.options = resolveCoreOptions(options);
     if (this.options.v8Pretenuring === 'off') {
       // Before the first session, while V8 has decided nothing about xstate's allocation sites.
-      // A process-wide change: said once at start-up, at info.
+      // A process-wide change: said at info each time a supervisor is created.
       if (turnOffAllocationSitePretenuring() === 'turned-off') {
         options.logger?.info(
           { v8Pretenuring: 'off' },
